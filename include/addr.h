@@ -6,6 +6,8 @@
  *
  *	int	addr_parse_list(const char *value, struct addr_list *list_r,
  *			const char **error_r);
+ *	int	addr_parse_list_n(const char *value, size_t len,
+ *			struct addr_list *list_r, const char **error_r);
  *	int	addr_parse_path(const char *arg, char **addr_r, const char **error_r);
  *	void	addr_list_free(struct addr_list *list);
  *	char	*addr_lower(const char *addr);
@@ -22,12 +24,21 @@
  *	input is bounded: values longer than ADDR_MAX_VALUE or with more than
  *	ADDR_MAX_LIST mailboxes are an error.  NUL, bare CR and 8-bit bytes
  *	outside quoted strings/comments are errors; a mailbox without a
- *	domain is an error.
+ *	domain is an error.  Comments nest at most 32 deep.  An empty value
+ *	(or one of commas only) is an error; a group without members is not
+ *	(n = 0: the caller decides).  On error the list is left empty;
+ *	on success free it with addr_list_free().
+ *
+ *	addr_parse_list_n() is the same for a value of len bytes that may
+ *	hold NUL bytes (an error): use it when the length is known.
  *
  *	addr_parse_path() parses a MAIL FROM argument as the MTA hands it
  *	("<user@example.com>", "<>", "user@example.com", with an optional
- *	obsolete source route "<@a,@b:user@c>" which is dropped).  On
- *	success *addr_r is a new string: "" for the null sender.
+ *	obsolete source route "<@a,@b:user@c>" which is dropped; leading
+ *	and trailing blanks ignored).  The local part is canonical as above;
+ *	the domain is LDH labels (and '_') or an address literal; no 8-bit
+ *	(SMTPUTF8) addresses.  On success *addr_r is a new string: "" for
+ *	the null sender ("<>" or "").
  *
  *	addr_lower() returns a new lower-case copy (ASCII folding only).
  * DIAGNOSTICS
@@ -56,6 +67,8 @@ struct addr_list {
 };
 
 int addr_parse_list(const char *value, struct addr_list *list_r, const char **error_r);
+int addr_parse_list_n(const char *value, size_t len, struct addr_list *list_r,
+                      const char **error_r);
 int addr_parse_path(const char *arg, char **addr_r, const char **error_r);
 void addr_list_free(struct addr_list *list);
 char *addr_lower(const char *addr);

@@ -1,0 +1,769 @@
+/*
+ * NAME
+ *	addr - RFC 5322 address-list and RFC 5321 path parsing
+ * SYNOPSIS
+ *	See include/addr.h.
+ * DESCRIPTION
+ *	addr_parse_list() works in three flat passes, none recursive, each
+ *	linear in the input (at most ADDR_MAX_VALUE bytes):
+ *
+ *	1. unfold: drop the CRLF/LF of every folding point; refuse NUL, bare
+ *	   CR and a line break that is not followed by whitespace;
+ *	2. tokenize: atoms, quoted strings (decoded), domain literals and the
+ *	   specials < > @ , ; : . - comments are skipped with an iterative
+ *	   depth counter bounded by ADDR_MAX_DEPTH;
+ *	3. parse the token array with a small state machine: address-list of
+ *	   mailboxes and groups (flattened; nested groups are refused),
+ *	   obsolete empty list elements, obs-phrase display names, source
+ *	   routes inside angle brackets (dropped).
+ *
+ *	RFC 2047 encoded words are atoms in a display name; the display name
+ *	is validated and discarded, so they need no decoding.
+ *
+ *	Thread safe: no static data besides constant strings.
+ * DIAGNOSTICS
+ *	-1 and a static reason in *error_r for anything but a valid address
+ *	list or path; "out of memory" when malloc fails.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+#define ADDR_MAX_DEPTH 32 /* nested comments */
+
+enum tok_type { T_ATOM, T_QSTR, T_DLIT, T_SPECIAL, T_END };
+
+struct tok {
+    enum tok_type type;
+    char ch;       /* T_SPECIAL: one of < > @ , ; : . */
+    const char *p; /* T_ATOM/T_QSTR/T_DLIT text (not terminated) */
+    size_t len;
+};
+
+struct toks {
+    struct tok *v;
+    size_t n, size;
+};
+
+#define FAIL(why)                                                                                  \
+    do {                                                                                           \
+        *error_r = (why);                                                                          \
+        return -1;                                                                                 \
+    } while (0)
+
+/* addr_is_atext - RFC 5322 atext, ASCII only */
+static bool addr_is_atext(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* addr_is_wsp - space or tab */
+static bool addr_is_wsp(int c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* addr_is_dot_atom - is text (len bytes) a valid RFC 5322 dot-atom-text? */
+static bool addr_is_dot_atom(const char *text, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || text[0] == '.' || text[len - 1] == '.')
+        return false;
+    for (i = 0; i < len; i++) {
+        if (text[i] == '.') {
+            if (text[i + 1] == '.')
+                return false;
+        } else if (!addr_is_atext((unsigned char)text[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* addr_canon_local - canonical local part: dot-atom bare, else quoted */
+static char *addr_canon_local(const char *raw, size_t len)
+{
+    char *out, *cp;
+    size_t i;
+
+    if (addr_is_dot_atom(raw, len)) {
+        if ((out = malloc(len + 1)) == NULL)
+            return NULL;
+        memcpy(out, raw, len);
+        out[len] = '\0';
+        return out;
+    }
+    if ((out = cp = malloc(2 * len + 3)) == NULL)
+        return NULL;
+    *cp++ = '"';
+    for (i = 0; i < len; i++) {
+        if (raw[i] == '"' || raw[i] == '\\')
+            *cp++ = '\\';
+        *cp++ = raw[i];
+    }
+    *cp++ = '"';
+    *cp = '\0';
+    return out;
+}
+
+/* addr_push - append one parsed mailbox to the list */
+static int addr_push(struct addr_list *list, const char *raw_local, size_t local_len,
+                     const char *domain, size_t domain_len, const char **error_r)
+{
+    struct addr *a, *nv;
+    size_t llen;
+
+    if (list->n >= ADDR_MAX_LIST)
+        FAIL("too many addresses");
+    if ((nv = realloc(list->v, (list->n + 1) * sizeof(*nv))) == NULL)
+        FAIL("out of memory");
+    list->v = nv;
+    a = &list->v[list->n];
+    memset(a, 0, sizeof(*a));
+    if ((a->local = addr_canon_local(raw_local, local_len)) == NULL)
+        FAIL("out of memory");
+    llen = strlen(a->local);
+    if (llen + 1 + domain_len > ADDR_MAX_ADDR) {
+        free(a->local);
+        FAIL("address too long");
+    }
+    a->domain = malloc(domain_len + 1);
+    a->addr = malloc(llen + 1 + domain_len + 1);
+    if (a->domain == NULL || a->addr == NULL) {
+        free(a->local);
+        free(a->domain);
+        free(a->addr);
+        FAIL("out of memory");
+    }
+    memcpy(a->domain, domain, domain_len);
+    a->domain[domain_len] = '\0';
+    memcpy(a->addr, a->local, llen);
+    a->addr[llen] = '@';
+    memcpy(a->addr + llen + 1, domain, domain_len);
+    a->addr[llen + 1 + domain_len] = '\0';
+    list->n++;
+    return 0;
+}
+
+/* addr_unfold - copy value without folding line breaks; refuse NUL and bare CR */
+static int addr_unfold(const char *value, size_t len, char *out, size_t *out_len,
+                       const char **error_r)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (c == '\0')
+            FAIL("NUL byte in header value");
+        if (c == '\r') {
+            if (i + 1 >= len || value[i + 1] != '\n')
+                FAIL("bare CR in header value");
+            i++;
+            c = '\n';
+        }
+        if (c == '\n') {
+            if (i + 1 < len && !addr_is_wsp((unsigned char)value[i + 1]))
+                FAIL("line break not followed by whitespace");
+            continue;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return 0;
+}
+
+/* addr_tok_add - append a token */
+static int addr_tok_add(struct toks *t, enum tok_type type, char ch, const char *p, size_t len,
+                        const char **error_r)
+{
+    if (t->n == t->size) {
+        size_t size = t->size ? 2 * t->size : 16;
+        struct tok *nv = realloc(t->v, size * sizeof(*nv));
+
+        if (nv == NULL)
+            FAIL("out of memory");
+        t->v = nv;
+        t->size = size;
+    }
+    t->v[t->n].type = type;
+    t->v[t->n].ch = ch;
+    t->v[t->n].p = p;
+    t->v[t->n].len = len;
+    t->n++;
+    return 0;
+}
+
+/* addr_skip_comment - skip a (nested) comment starting at s[*ip] == '(' */
+static int addr_skip_comment(const char *s, size_t len, size_t *ip, const char **error_r)
+{
+    size_t i = *ip + 1;
+    int depth = 1;
+
+    while (depth > 0) {
+        unsigned char c;
+
+        if (i >= len)
+            FAIL("unterminated comment");
+        c = (unsigned char)s[i++];
+        if (c == '\\') {
+            if (i >= len)
+                FAIL("unterminated comment");
+            c = (unsigned char)s[i++];
+        } else if (c == '(') {
+            if (++depth > ADDR_MAX_DEPTH)
+                FAIL("comments nested too deeply");
+        } else if (c == ')') {
+            depth--;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            FAIL("control character in comment");
+    }
+    *ip = i;
+    return 0;
+}
+
+/* addr_scan_qstring - decode a quoted string at s[*ip] == '"' into *qp */
+static int addr_scan_qstring(const char *s, size_t len, size_t *ip, char **qp, const char **error_r)
+{
+    size_t i = *ip + 1;
+    char *q = *qp;
+
+    for (;;) {
+        unsigned char c;
+
+        if (i >= len)
+            FAIL("unterminated quoted string");
+        c = (unsigned char)s[i++];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            if (i >= len)
+                FAIL("unterminated quoted string");
+            c = (unsigned char)s[i++];
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            FAIL("control character in quoted string");
+        *q++ = (char)c;
+    }
+    *ip = i;
+    *qp = q;
+    return 0;
+}
+
+/* addr_scan_dliteral - copy a domain literal at s[*ip] == '[' into *qp, brackets kept */
+static int addr_scan_dliteral(const char *s, size_t len, size_t *ip, char **qp,
+                              const char **error_r)
+{
+    size_t i = *ip + 1;
+    char *q = *qp;
+
+    *q++ = '[';
+    for (;;) {
+        unsigned char c;
+
+        if (i >= len)
+            FAIL("unterminated domain literal");
+        c = (unsigned char)s[i++];
+        if (c == ']')
+            break;
+        if (addr_is_wsp(c))
+            continue;
+        if (c == '[' || c == '\\')
+            FAIL("invalid character in domain literal");
+        if (c < 0x21 || c >= 0x7f)
+            FAIL("invalid character in domain literal");
+        *q++ = (char)c;
+    }
+    *q++ = ']';
+    *ip = i;
+    *qp = q;
+    return 0;
+}
+
+/* addr_tokenize - split the unfolded value into tokens; qbuf holds decoded text */
+static int addr_tokenize(const char *s, size_t len, char *qbuf, struct toks *t,
+                         const char **error_r)
+{
+    size_t i = 0;
+    char *q = qbuf;
+
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        char *start;
+
+        if (addr_is_wsp(c)) {
+            i++;
+        } else if (c == '(') {
+            if (addr_skip_comment(s, len, &i, error_r) < 0)
+                return -1;
+        } else if (c == '"' || c == '[') {
+            start = q;
+            if ((c == '"' ? addr_scan_qstring(s, len, &i, &q, error_r)
+                          : addr_scan_dliteral(s, len, &i, &q, error_r)) < 0)
+                return -1;
+            if (addr_tok_add(t, c == '"' ? T_QSTR : T_DLIT, 0, start, (size_t)(q - start),
+                             error_r) < 0)
+                return -1;
+        } else if (strchr("<>@,;:.", c) != NULL) {
+            if (addr_tok_add(t, T_SPECIAL, (char)c, s + i, 1, error_r) < 0)
+                return -1;
+            i++;
+        } else if (addr_is_atext(c)) {
+            size_t j = i;
+
+            while (j < len && addr_is_atext((unsigned char)s[j]))
+                j++;
+            if (addr_tok_add(t, T_ATOM, 0, s + i, j - i, error_r) < 0)
+                return -1;
+            i = j;
+        } else if (c == ')') {
+            FAIL("unbalanced ')'");
+        } else if (c == ']') {
+            FAIL("unbalanced ']'");
+        } else if (c == '\\') {
+            FAIL("backslash outside quoted string");
+        } else if (c >= 0x80) {
+            FAIL("8-bit character outside quoted string");
+        } else {
+            FAIL("control character in header value");
+        }
+    }
+    return addr_tok_add(t, T_END, 0, s + len, 0, error_r);
+}
+
+/* addr_is_special - is token a given special? */
+static bool addr_is_special(const struct tok *tk, char ch)
+{
+    return tk->type == T_SPECIAL && tk->ch == ch;
+}
+
+/* addr_is_word - atom or quoted string */
+static bool addr_is_word(const struct tok *tk)
+{
+    return tk->type == T_ATOM || tk->type == T_QSTR;
+}
+
+/* addr_join_local - join word *("." word) tokens [from, to) into buf */
+static int addr_join_local(const struct toks *t, size_t from, size_t to, char *buf, size_t *len_r,
+                           const char **error_r)
+{
+    size_t i, n = 0;
+
+    if (from == to)
+        FAIL("missing local part");
+    for (i = from; i < to; i++) {
+        const struct tok *tk = &t->v[i];
+        bool want_word = (i - from) % 2 == 0;
+
+        if (want_word && !addr_is_word(tk))
+            FAIL("invalid local part");
+        if (!want_word && !addr_is_special(tk, '.'))
+            FAIL("invalid local part");
+        if (n + tk->len > ADDR_MAX_ADDR)
+            FAIL("address too long");
+        memcpy(buf + n, tk->p, tk->len);
+        n += tk->len;
+    }
+    if ((to - from) % 2 == 0)
+        FAIL("invalid local part");
+    *len_r = n;
+    return 0;
+}
+
+/* addr_parse_domain - parse a domain at t->v[*ip] into buf */
+static int addr_parse_domain(const struct toks *t, size_t *ip, char *buf, size_t *len_r,
+                             const char **error_r)
+{
+    size_t i = *ip, n = 0;
+
+    if (t->v[i].type == T_DLIT) {
+        if (t->v[i].len > ADDR_MAX_ADDR)
+            FAIL("address too long");
+        memcpy(buf, t->v[i].p, t->v[i].len);
+        *len_r = t->v[i].len;
+        *ip = i + 1;
+        return 0;
+    }
+    for (;;) {
+        if (t->v[i].type == T_QSTR)
+            FAIL("quoted string in domain");
+        if (t->v[i].type != T_ATOM)
+            FAIL(n == 0 ? "missing domain" : "invalid domain");
+        if (n + t->v[i].len + 1 > ADDR_MAX_ADDR)
+            FAIL("address too long");
+        memcpy(buf + n, t->v[i].p, t->v[i].len);
+        n += t->v[i].len;
+        i++;
+        if (!addr_is_special(&t->v[i], '.'))
+            break;
+        buf[n++] = '.';
+        i++;
+    }
+    *len_r = n;
+    *ip = i;
+    return 0;
+}
+
+/* addr_parse_addr_spec - local part tokens [from, at) then "@" domain; push it */
+static int addr_parse_addr_spec(const struct toks *t, size_t from, size_t *ip,
+                                struct addr_list *list, const char **error_r)
+{
+    char local[ADDR_MAX_ADDR + 1], domain[ADDR_MAX_ADDR + 1];
+    size_t llen, dlen, at = *ip;
+
+    if (!addr_is_special(&t->v[at], '@'))
+        FAIL(t->v[at].type == T_END || addr_is_special(&t->v[at], ',') ||
+                     addr_is_special(&t->v[at], ';') || addr_is_special(&t->v[at], '>')
+                 ? "address has no domain"
+                 : "invalid local part");
+    if (addr_join_local(t, from, at, local, &llen, error_r) < 0)
+        return -1;
+    *ip = at + 1;
+    if (addr_parse_domain(t, ip, domain, &dlen, error_r) < 0)
+        return -1;
+    return addr_push(list, local, llen, domain, dlen, error_r);
+}
+
+/* addr_skip_route - skip an obsolete source route "@a,@b:" inside angle brackets */
+static int addr_skip_route(const struct toks *t, size_t *ip, const char **error_r)
+{
+    char scratch[ADDR_MAX_ADDR + 1];
+    size_t i = *ip, dlen;
+
+    if (!addr_is_special(&t->v[i], '@'))
+        return 0;
+    for (;;) {
+        i++; /* the '@' */
+        if (addr_parse_domain(t, &i, scratch, &dlen, error_r) < 0)
+            return -1;
+        while (addr_is_special(&t->v[i], ','))
+            i++;
+        if (addr_is_special(&t->v[i], ':'))
+            break;
+        if (!addr_is_special(&t->v[i], '@'))
+            FAIL("invalid source route");
+    }
+    *ip = i + 1;
+    return 0;
+}
+
+/* addr_parse_angle - "<" [route] addr-spec ">" at t->v[*ip] */
+static int addr_parse_angle(const struct toks *t, size_t *ip, struct addr_list *list,
+                            const char **error_r)
+{
+    size_t i = *ip + 1, from;
+
+    if (addr_is_special(&t->v[i], '>'))
+        FAIL("empty address <>");
+    if (addr_skip_route(t, &i, error_r) < 0)
+        return -1;
+    from = i;
+    while (addr_is_word(&t->v[i]) || addr_is_special(&t->v[i], '.'))
+        i++;
+    if (addr_parse_addr_spec(t, from, &i, list, error_r) < 0)
+        return -1;
+    if (addr_is_special(&t->v[i], '@'))
+        FAIL("more than one '@' in address");
+    if (!addr_is_special(&t->v[i], '>'))
+        FAIL(t->v[i].type == T_END ? "unbalanced '<'" : "invalid text inside <>");
+    *ip = i + 1;
+    return 0;
+}
+
+/* addr_after_mailbox - check what follows a mailbox: ',' ';' or the end */
+static int addr_after_mailbox(const struct tok *tk, bool in_group, const char **error_r)
+{
+    if (tk->type == T_END || addr_is_special(tk, ','))
+        return 0;
+    if (addr_is_special(tk, ';')) {
+        if (in_group)
+            return 0;
+        FAIL("unexpected ';'");
+    }
+    if (addr_is_special(tk, '<'))
+        FAIL("more than one address in mailbox");
+    if (addr_is_special(tk, '@'))
+        FAIL("more than one '@' in address");
+    if (addr_is_special(tk, '>'))
+        FAIL("unbalanced '>'");
+    FAIL("unexpected text after address");
+}
+
+/* addr_parse_tokens - the address-list state machine */
+static int addr_parse_tokens(const struct toks *t, struct addr_list *list, const char **error_r)
+{
+    size_t i = 0, from, elements = 0;
+    bool in_group = false;
+
+    for (;;) {
+        while (addr_is_special(&t->v[i], ','))
+            i++;
+        if (t->v[i].type == T_END)
+            break;
+        if (addr_is_special(&t->v[i], ';')) {
+            if (!in_group)
+                FAIL("unexpected ';'");
+            in_group = false;
+            i++;
+            if (t->v[i].type != T_END && !addr_is_special(&t->v[i], ','))
+                FAIL("unexpected text after group");
+            continue;
+        }
+        /* phrase: display name, group name or local part */
+        from = i;
+        while (addr_is_word(&t->v[i]) || addr_is_special(&t->v[i], '.'))
+            i++;
+        if (addr_is_special(&t->v[i], ':')) {
+            if (in_group)
+                FAIL("nested group");
+            if (i == from || !addr_is_word(&t->v[from]))
+                FAIL("invalid group name");
+            in_group = true;
+            elements++;
+            i++;
+            continue;
+        }
+        if (addr_is_special(&t->v[i], '<')) {
+            if (i > from && !addr_is_word(&t->v[from]))
+                FAIL("invalid display name");
+            if (addr_parse_angle(t, &i, list, error_r) < 0)
+                return -1;
+        } else if (addr_is_special(&t->v[i], '>')) {
+            FAIL("unbalanced '>'");
+        } else if (i == from && t->v[i].type == T_DLIT) {
+            FAIL("domain literal without local part");
+        } else if (addr_parse_addr_spec(t, from, &i, list, error_r) < 0) {
+            return -1;
+        }
+        elements++;
+        if (addr_after_mailbox(&t->v[i], in_group, error_r) < 0)
+            return -1;
+    }
+    if (in_group)
+        FAIL("unterminated group (missing ';')");
+    if (elements == 0)
+        FAIL("empty address list");
+    return 0;
+}
+
+/* addr_parse_list_n - parse an address list of len bytes (may hold NUL) */
+int addr_parse_list_n(const char *value, size_t len, struct addr_list *list_r, const char **error_r)
+{
+    struct toks t = {NULL, 0, 0};
+    char *buf = NULL, *qbuf = NULL;
+    size_t ulen;
+    int rc = -1;
+
+    list_r->n = 0;
+    list_r->v = NULL;
+    if (value == NULL) {
+        *error_r = "no header value";
+        return -1;
+    }
+    if (len > ADDR_MAX_VALUE) {
+        *error_r = "header value too long";
+        return -1;
+    }
+    /* qbuf: decoded quoted strings, plus 2 bytes of brackets per literal */
+    if ((buf = malloc(len + 1)) == NULL || (qbuf = malloc(2 * len + 2)) == NULL) {
+        *error_r = "out of memory";
+        goto out;
+    }
+    if (addr_unfold(value, len, buf, &ulen, error_r) < 0 ||
+        addr_tokenize(buf, ulen, qbuf, &t, error_r) < 0 ||
+        addr_parse_tokens(&t, list_r, error_r) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        addr_list_free(list_r);
+    free(t.v);
+    free(buf);
+    free(qbuf);
+    return rc;
+}
+
+/* addr_parse_list - parse a NUL-terminated header value */
+int addr_parse_list(const char *value, struct addr_list *list_r, const char **error_r)
+{
+    size_t len = value ? strnlen(value, ADDR_MAX_VALUE + 1) : 0;
+
+    return addr_parse_list_n(value, len, list_r, error_r);
+}
+
+/* addr_list_free - free the mailboxes of a list, leave it empty */
+void addr_list_free(struct addr_list *list)
+{
+    size_t i;
+
+    if (list == NULL)
+        return;
+    for (i = 0; i < list->n; i++) {
+        free(list->v[i].addr);
+        free(list->v[i].local);
+        free(list->v[i].domain);
+    }
+    free(list->v);
+    list->v = NULL;
+    list->n = 0;
+}
+
+/* addr_path_local - RFC 5321 Local-part at s (ends at '@' or e); raw text into buf */
+static int addr_path_local(const char **sp, const char *e, char *buf, size_t *len_r,
+                           const char **error_r)
+{
+    const char *s = *sp;
+    size_t n = 0;
+
+    if (s < e && *s == '"') {
+        for (s++;; s++) {
+            if (s >= e)
+                FAIL("unterminated quoted string");
+            if (*s == '"')
+                break;
+            if (*s == '\\' && ++s >= e)
+                FAIL("unterminated quoted string");
+            if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+                FAIL("invalid character in quoted local part");
+            if (n >= ADDR_MAX_ADDR)
+                FAIL("address too long");
+            buf[n++] = *s;
+        }
+        s++;
+    } else {
+        while (s < e && *s != '@') {
+            if (n >= ADDR_MAX_ADDR)
+                FAIL("address too long");
+            buf[n++] = *s++;
+        }
+        if (!addr_is_dot_atom(buf, n))
+            FAIL(n == 0 ? "missing local part" : "invalid local part");
+    }
+    *sp = s;
+    *len_r = n;
+    return 0;
+}
+
+/* addr_path_domain - RFC 5321 Domain or address-literal spanning [s, e) */
+static int addr_path_domain(const char *s, const char *e, const char **error_r)
+{
+    const char *cp;
+    size_t label = 0;
+
+    if (s >= e)
+        FAIL("missing domain");
+    if (*s == '[') {
+        if (e - s < 3 || e[-1] != ']')
+            FAIL("invalid address literal");
+        for (cp = s + 1; cp < e - 1; cp++)
+            if (*cp < 0x21 || *cp > 0x7e || *cp == '[' || *cp == ']' || *cp == '\\')
+                FAIL("invalid address literal");
+        return 0;
+    }
+    for (cp = s; cp < e; cp++) {
+        if (*cp == '.') {
+            if (label == 0)
+                FAIL("invalid domain");
+            label = 0;
+        } else if (isalnum((unsigned char)*cp) || *cp == '-' || *cp == '_') {
+            label++;
+        } else if (*cp == '@') {
+            FAIL("more than one '@' in address");
+        } else {
+            FAIL("invalid character in domain");
+        }
+    }
+    if (label == 0)
+        FAIL("invalid domain");
+    return 0;
+}
+
+/* addr_parse_path - parse a MAIL FROM argument into a new "local@domain" or "" */
+int addr_parse_path(const char *arg, char **addr_r, const char **error_r)
+{
+    char local[ADDR_MAX_ADDR + 1], *canon;
+    const char *s, *e, *at, *cp;
+    size_t llen, clen;
+
+    *addr_r = NULL;
+    local[0] = '\0';
+    if (arg == NULL)
+        FAIL("no address");
+    if (strnlen(arg, ADDR_MAX_ADDR + 3) > ADDR_MAX_ADDR + 2)
+        FAIL("address too long");
+    for (cp = arg; *cp; cp++) {
+        if ((unsigned char)*cp >= 0x80)
+            FAIL("8-bit character in address");
+        if ((unsigned char)*cp < 0x20 && *cp != '\t')
+            FAIL("control character in address");
+    }
+    for (s = arg; addr_is_wsp((unsigned char)*s); s++)
+        ;
+    for (e = cp; e > s && addr_is_wsp((unsigned char)e[-1]); e--)
+        ;
+    if (s < e && *s == '<') {
+        if (e - s < 2 || e[-1] != '>')
+            FAIL("unbalanced '<'");
+        s++;
+        e--;
+    } else if (s < e && e[-1] == '>') {
+        FAIL("unbalanced '>'");
+    }
+    if (s == e) {
+        *addr_r = strdup("");
+        if (*addr_r == NULL)
+            FAIL("out of memory");
+        return 0;
+    }
+    if (*s == '@') { /* obsolete source route: "@a,@b:" */
+        if ((cp = memchr(s, ':', (size_t)(e - s))) == NULL)
+            FAIL("invalid source route");
+        s = cp + 1;
+    }
+    if (addr_path_local(&s, e, local, &llen, error_r) < 0)
+        return -1;
+    if (s >= e || *s != '@')
+        FAIL(s >= e ? "address has no domain" : "invalid local part");
+    at = s;
+    if (addr_path_domain(at + 1, e, error_r) < 0)
+        return -1;
+    if ((canon = addr_canon_local(local, llen)) == NULL)
+        FAIL("out of memory");
+    clen = strlen(canon);
+    if (clen + (size_t)(e - at) > ADDR_MAX_ADDR) {
+        free(canon);
+        FAIL("address too long");
+    }
+    if ((*addr_r = malloc(clen + (size_t)(e - at) + 1)) == NULL) {
+        free(canon);
+        FAIL("out of memory");
+    }
+    memcpy(*addr_r, canon, clen);
+    memcpy(*addr_r + clen, at, (size_t)(e - at));
+    (*addr_r)[clen + (size_t)(e - at)] = '\0';
+    free(canon);
+    return 0;
+}
+
+/* addr_lower - new ASCII lower-case copy, NULL when out of memory */
+char *addr_lower(const char *addr)
+{
+    size_t i, len;
+    char *out;
+
+    if (addr == NULL)
+        return NULL;
+    len = strlen(addr);
+    if ((out = malloc(len + 1)) == NULL)
+        return NULL;
+    for (i = 0; i <= len; i++)
+        out[i] = (addr[i] >= 'A' && addr[i] <= 'Z') ? (char)(addr[i] - 'A' + 'a') : addr[i];
+    return out;
+}
