@@ -40,6 +40,7 @@ enum on_dns_error { ON_DNSERROR_TEMPFAIL, ON_DNSERROR_ACCEPT };
 
 struct map;
 struct keyset;
+struct dkim_sign_options;
 struct dns_resolver;
 
 struct config {
@@ -73,6 +74,7 @@ struct config {
     long signature_ttl;     /* seconds; 0 = no x= */
     bool require_safe_keys;
     struct keyset *keys;
+    struct dkim_sign_options *sign_opts; /* built from the keys above at load */
 
     /* inbound */
     char **nameservers;

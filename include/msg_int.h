@@ -10,9 +10,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "msg.h"
+
+struct dkim_signer;
+struct spf_outcome;
 
 struct hdr {
     char *name;
@@ -31,6 +35,10 @@ struct msgctx {
     struct verdict verdict; /* VERDICT_CONTINUE until decided */
     char why[512];          /* reason for the log line */
     char queue_id[64];
+    struct dkim_signer *signer; /* submission, authorised, keys apply */
+    struct spf_outcome *spf;    /* inbound, after end of headers */
+    struct timespec deadline;   /* DNS deadline of this message */
+    char signed_by[512];        /* "d=... s=... a=..." for the log */
 };
 
 struct conn {

@@ -20,8 +20,12 @@
  *	out->result is the RFC 7208 result; out->identity tells which
  *	identity decided, out->domain the domain checked, out->sender the
  *	<sender> used (postmaster@helo for the null sender).  For "fail",
- *	out->explanation holds the domain's exp= text when it has one (else
- *	NULL).  out->problem says why for none/temperror/permerror.
+ *	out->explanation holds the expanded explanation (RFC 7208 6.2) of
+ *	the exp= of the record that decided (the last of a redirect chain),
+ *	printable ASCII only; NULL for any other result, when that record
+ *	has no exp=, or when the explanation cannot be had (DNS error, no or
+ *	several TXT records, bad macro): it never changes the result.
+ *	out->problem says why for none/temperror/permerror.
  *	With req->trace, out->trace holds lines (records fetched, DNS lookups
  *	and their outcome, libspf2's mechanism evaluation, the lookup and void
  *	lookup counts) for the -t mode.  spf_outcome_clear() frees out and

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,18 @@ static int milter_socket_live(const char *path)
     return live;
 }
 
+/* setup_error - format a set-up error; returns -1 */
+static int setup_error(char **error_r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(error_r, fmt, ap) < 0)
+        *error_r = NULL;
+    va_end(ap);
+    return -1;
+}
+
 /* milter_setup - register and open the socket */
 int milter_setup(const char *socket, mode_t umask_value, char **error_r)
 {
@@ -315,27 +328,26 @@ int milter_setup(const char *socket, mode_t umask_value, char **error_r)
 
         if (lstat(path, &st) == 0) {
             if (!S_ISSOCK(st.st_mode))
-                return asprintf(error_r, "%s exists and is not a socket", path), -1;
+                return setup_error(error_r, "%s exists and is not a socket", path);
             if (milter_socket_live(path))
-                return asprintf(error_r, "%s: another milter is listening there", path), -1;
+                return setup_error(error_r, "%s: another milter is listening there", path);
             if (unlink(path) < 0)
-                return asprintf(error_r, "cannot remove stale socket %s: %s", path,
-                                strerror(errno)),
-                       -1;
+                return setup_error(error_r, "cannot remove stale socket %s: %s", path,
+                                strerror(errno));
             log_info("removed stale socket %s", path);
         }
     }
     if (smfi_register(milter_desc) == MI_FAILURE)
-        return asprintf(error_r, "smfi_register failed"), -1;
+        return setup_error(error_r, "smfi_register failed");
     if (smfi_setconn((char *)socket) == MI_FAILURE)
-        return asprintf(error_r, "smfi_setconn %s failed", socket), -1;
+        return setup_error(error_r, "smfi_setconn %s failed", socket);
     smfi_setmaxdatasize(MILTER_MAX_DATA);
     smfi_settimeout(300);
     old = umask(umask_value);
     rc = smfi_opensocket(0);
     umask(old);
     if (rc == MI_FAILURE)
-        return asprintf(error_r, "cannot open socket %s (in use, or bad address?)", socket), -1;
+        return setup_error(error_r, "cannot open socket %s (in use, or bad address?)", socket);
     return 0;
 }
 

@@ -27,8 +27,11 @@
 #include "authres.h"
 #include "log.h"
 #include "msg.h"
+#include "inbound.h"
 #include "msg_int.h"
+#include "outbound.h"
 #include "results.h"
+#include "spf.h"
 #include "submit.h"
 
 #define MSG_MAX_HEADERS 10000
@@ -166,6 +169,8 @@ static void msg_free(struct conn *c)
     free(m->mail_from);
     free(m->login);
     free(m->from_addr);
+    outbound_free(m);
+    inbound_free(m);
     free(m);
     c->m = NULL;
 }
@@ -218,6 +223,8 @@ void msg_mail(struct conn *c, const char *mail_from, const char *login, struct v
     msg_tracef(c, "mail: from=<%s> login=%s", m->mail_from, *m->login ? m->login : "(none)");
     if (c->submission && v->action == VERDICT_CONTINUE)
         submit_check_mail(c->cfg, m->login, m->mail_from, v, m->why, sizeof(m->why));
+    if (!c->submission)
+        inbound_mail(c);
     if (v->action != VERDICT_CONTINUE) {
         m->verdict = *v;
         msg_tracef(c, "mail: %s %s %s", v->rcode, v->xcode, v->text);
@@ -298,16 +305,19 @@ void msg_eoh(struct conn *c)
                  MSG_MAX_HEADER_BYTES);
         return;
     }
-    if (!c->submission)
+    if (!c->submission) {
+        inbound_eoh(c);
         return;
+    }
     nfrom = msg_collect(m, "From", from, 2);
     nsender = msg_collect(m, "Sender", sender, 2);
     submit_check_headers(c->cfg, m->login, from, nfrom > 2 ? 2 : nfrom, sender,
                          nsender > 2 ? 2 : nsender, &m->verdict, m->why, sizeof(m->why),
                          &m->from_addr);
-    if (m->verdict.action == VERDICT_CONTINUE)
+    if (m->verdict.action == VERDICT_CONTINUE) {
         msg_tracef(c, "headers: From: %s allowed for login %s", m->from_addr, m->login);
-    else
+        outbound_eoh(c);
+    } else
         msg_tracef(c, "headers: %s %s %s", m->verdict.rcode, m->verdict.xcode, m->verdict.text);
 }
 
@@ -317,7 +327,8 @@ void msg_body(struct conn *c, const unsigned char *buf, size_t len)
     if (c->m == NULL || c->m->verdict.action != VERDICT_CONTINUE)
         return;
     c->m->body_bytes += len;
-    (void)buf;
+    if (c->submission)
+        outbound_body(c, buf, len);
 }
 
 /* msg_edits - the header edits of an accepted message */
@@ -329,12 +340,18 @@ static int msg_edits(struct conn *c, struct edits *e)
 
     if (results_remove_forged(c, e) < 0)
         return -1;
-    if (!c->submission)
+    if (c->submission && outbound_eom(c, e) < 0)
+        return -1;
+    if (m->verdict.action != VERDICT_CONTINUE)
         return 0;
     if ((ar = authres_new()) == NULL)
         return -1;
-    authres_add_prop(authres_add(ar, "auth", "pass"), "smtp.auth", m->login);
-    rc = results_insert_authres(c, ar, e);
+    if (c->submission)
+        rc = authres_add_prop(authres_add(ar, "auth", "pass"), "smtp.auth", m->login);
+    else
+        rc = inbound_results(c, ar);
+    if (rc == 0)
+        rc = results_insert_authres(c, ar, e);
     authres_free(&ar);
     return rc;
 }
@@ -423,7 +440,7 @@ void msg_log(struct conn *c, const char *extra)
                                                            : "continue";
 
     log_info("%s: client=%s daemon=%s path=%s login=%s mail_from=<%s> from=%s action=%s%s%s%s%s "
-             "reason=%s%s",
+             "reason=%s%s%s%s%s%s",
              *m->queue_id ? log_escape(eq, sizeof(eq), m->queue_id, 32) : "NOQUEUE",
              log_escape(eh, sizeof(eh), c->client_ip, 64),
              *c->daemon_name ? c->daemon_name : "-", c->submission ? "submission" : "inbound",
@@ -431,5 +448,7 @@ void msg_log(struct conn *c, const char *extra)
              log_escape(ef, sizeof(ef), m->mail_from, LOG_ESC_MAX),
              m->from_addr ? m->from_addr : "-", action,
              *v->rcode ? " code=" : "", v->rcode, *v->xcode ? " dsn=" : "", v->xcode,
-             *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-", extra);
+             *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-",
+             *m->signed_by ? " signed=" : "", m->signed_by,
+             m->spf ? " spf=" : "", m->spf ? spf_result_name(m->spf->result) : "", extra);
 }

@@ -5,7 +5,8 @@
  *	See include/spf.h.
  * DESCRIPTION
  *	libspf2 1.2.10 compiles the records and interprets them (mechanism
- *	matching, include/redirect recursion, macro expansion, exp=).  It
+ *	matching, include/redirect recursion, macro expansion); the exp=
+ *	explanation is ours (milter/spf_exp.c, deviation 10).  It
  *	talks to the DNS only through spf_dns_layer, our SPF_dns_server_t:
  *	its lookup() calls dns_query() with the message deadline, and its
  *	get_spf() fetches, selects and checks every record (top level,
@@ -43,10 +44,32 @@
  *	 9. Initial processing (4.3): malformed domains (empty or >63-byte
  *	    labels, no dot, address literals) are "none" here, before any
  *	    lookup; an empty local-part becomes "postmaster".
- *	10. Explanation: libspf2 puts a default text when there is no exp=
- *	    and expands its own: we return the explanation only when the
- *	    record chain has exp=, fetched through our layer (one TXT RR,
- *	    else no explanation, RFC 7208 6.2).
+ *	10. Explanation (6.2, 7): libspf2 mangles the text (spaces become
+ *	    '%'; %{c} %{r} %{t} %{p} and IPv6 %{i} stay unexpanded; URL
+ *	    escapes in lower case), takes the first of several TXT records,
+ *	    puts a default text on no record, DNS error or syntax error,
+ *	    never truncates a long exp= name, and computes an explanation for
+ *	    every result.  Cure: each record compiled has its exp= replaced by
+ *	    a sentinel "exp=xN.exp.authmilter.invalid" naming our copy (its
+ *	    domain and exp= domain-spec, or none); our get_exp() hook does no
+ *	    lookup and only notes the last sentinel asked for, which for a
+ *	    final "fail" is the record that decided: the end of the top-level
+ *	    redirect chain (a redirect hands the explanation to its target,
+ *	    an include keeps the includer's).  Only for "fail",
+ *	    milter/spf_exp.c expands that domain-spec, truncates it to 253
+ *	    bytes, fetches its TXT through dns_query() (not a term, not a
+ *	    void lookup; the message deadline) and expands the one TXT record
+ *	    as an explain-string with our own expander (all letters, c r t,
+ *	    transformers, delimiters, upper case = URL escape, %{p} a
+ *	    validated PTR name or "unknown").  An empty name, a DNS error, no
+ *	    or several TXT records, a macro syntax error or non-ASCII text
+ *	    give no explanation and leave the result alone.
+ *	11. CIDR /0 means the full length to libspf2: ip4:../0 and ip6:../0
+ *	    are given to it as two /1 networks; for a/0 and mx/0 the address
+ *	    answers of those names are replaced by the client's address.
+ *	12. libspf2 runs redirect= where it stands and even beside "all":
+ *	    it is moved to the end of the record, and dropped when the record
+ *	    has "all" (6.1); unknown modifiers, already checked, are dropped.
  * DIAGNOSTICS
  *	Results and reasons in struct spf_outcome; never exits.
  */
@@ -69,12 +92,15 @@
 
 #include "dns.h"
 #include "spf.h"
+#include "spf_exp.h"
 
 #define SPF_MAX_TERMS 10
 #define SPF_MAX_VOID 2
 #define SPF_MAX_RECORD 4096
 #define SPF_MAX_TRACE 400
 #define SPF_PENDING 10
+#define SPF_MAX_EXPS 24
+#define SPF_EXP_SENTINEL ".exp.authmilter.invalid"
 
 enum spf_stop { STOP_NONE, STOP_TERMS, STOP_VOID, STOP_SYNTAX, STOP_DNS };
 
@@ -91,7 +117,6 @@ struct spf_ctx {
     char pending[SPF_PENDING][256]; /* names from the last MX/PTR answer */
     size_t npending;
     size_t ipending;
-    int has_exp;
     int pending_ptr;        /* pending names came from a PTR answer */
     char pending_from[256]; /* the name the MX/PTR lookup was for */
     int client_v6;
@@ -101,6 +126,12 @@ struct spf_ctx {
         char name[256];
     } zero[16]; /* a/0, mx/0 rewritten (deviation 11) */
     size_t nzero;
+    struct {
+        char *domain;     /* the record's domain: %{d} of its explanation */
+        char *spec;       /* its exp= domain-spec, or NULL */
+    } exps[SPF_MAX_EXPS]; /* every record compiled (deviation 10) */
+    size_t nexps;
+    int exp_last; /* exps[] entry of the last explanation libspf2 asked for, or -1 */
 };
 
 static __thread struct spf_ctx *spf_current;
@@ -433,10 +464,9 @@ static int check_mechanism(const char *t, size_t len, const char **why)
 }
 
 /*
- * spf_record_check - the RFC 7208 section 12 ABNF for a whole record;
- * has_exp_r tells whether it has exp=.
+ * spf_record_check - the RFC 7208 section 12 ABNF for a whole record
  */
-static int spf_record_check(const char *rec, int *has_exp_r, const char **why)
+static int spf_record_check(const char *rec, const char **why)
 {
     const char *p = rec + 6, *t, *eq;
     size_t len, n;
@@ -483,7 +513,6 @@ static int spf_record_check(const char *rec, int *has_exp_r, const char **why)
         if (check_mechanism(t, len, why) < 0)
             return -1;
     }
-    *has_exp_r = exps > 0;
     return 0;
 }
 
@@ -658,7 +687,6 @@ static enum fetch fetch_record(struct spf_ctx *ctx, const char *domain, char **t
     struct dns_answer ans;
     const char *why = NULL;
     size_t i, found = 0, idx = 0;
-    int has_exp = 0;
 
     *text_r = NULL;
     dns_query(ctx->dns, domain, DNS_T_TXT, ctx->deadline, &ans);
@@ -688,13 +716,12 @@ static enum fetch fetch_record(struct spf_ctx *ctx, const char *domain, char **t
     }
     trace(ctx, "record %.200s: %.400s", domain, ans.rr[idx].data);
     if (ans.rr[idx].len > SPF_MAX_RECORD || strlen(ans.rr[idx].data) != ans.rr[idx].len ||
-        spf_record_check(ans.rr[idx].data, &has_exp, &why) < 0) {
+        spf_record_check(ans.rr[idx].data, &why) < 0) {
         snprintf(ctx->problem, sizeof(ctx->problem), "bad SPF record at %.200s: %s", domain,
                  why ? why : "too long or NUL byte");
         dns_answer_clear(&ans);
         return FETCH_PERM;
     }
-    ctx->has_exp |= has_exp;
     *text_r = strdup(ans.rr[idx].data);
     dns_answer_clear(&ans);
     return *text_r ? FETCH_OK : FETCH_TEMP;
@@ -750,14 +777,40 @@ static void add_zero_rule(struct spf_ctx *ctx, int mx, const char *dom, size_t l
 }
 
 /*
+ * register_exp - remember a record's domain and exp= domain-spec; the
+ * index goes into the sentinel exp= libspf2 sees (deviation 10)
+ */
+static int register_exp(struct spf_ctx *ctx, const char *domain, const char *spec, size_t len)
+{
+    size_t n = ctx->nexps, dlen = strlen(domain);
+
+    if (n >= SPF_MAX_EXPS)
+        return -1;
+    if (dlen > 0 && domain[dlen - 1] == '.')
+        dlen--;
+    ctx->exps[n].domain = strndup(domain, dlen);
+    ctx->exps[n].spec = spec ? strndup(spec, len) : NULL;
+    if (ctx->exps[n].domain == NULL || (spec && ctx->exps[n].spec == NULL)) {
+        free(ctx->exps[n].domain);
+        free(ctx->exps[n].spec);
+        return -1;
+    }
+    ctx->nexps++;
+    return (int)n;
+}
+
+/*
  * rewrite_record - a checked record in the form libspf2 evaluates right:
  * unknown modifiers dropped, redirect= moved last (dropped when "all" is
- * present), CIDR /0 expressed without /0 (deviations 11, 12).
+ * present), CIDR /0 expressed without /0 (deviations 11, 12), exp=
+ * replaced by a sentinel naming our copy of it (deviation 10).
  */
 static char *rewrite_record(struct spf_ctx *ctx, const char *domain, const char *text)
 {
-    char out[SPF_MAX_RECORD + 512] = "v=spf1", redirect[SPF_MAX_RECORD] = "",
-                              exp[SPF_MAX_RECORD] = "";
+    char out[SPF_MAX_RECORD + 512] = "v=spf1", redirect[SPF_MAX_RECORD] = "";
+    const char *exp = NULL;
+    size_t exp_len = 0;
+    int idx;
     const char *p = text + 6, *t, *arg;
     size_t len, n, alen;
     int has_all = 0, c4, c6;
@@ -776,8 +829,10 @@ static char *rewrite_record(struct spf_ctx *ctx, const char *domain, const char 
         if (n < len && t[n] == '=') {
             if (n == 8 && strncasecmp(t, "redirect", 8) == 0)
                 snprintf(redirect, sizeof(redirect), " %.*s", (int)len, t);
-            else if (n == 3 && strncasecmp(t, "exp", 3) == 0)
-                snprintf(exp, sizeof(exp), " %.*s", (int)len, t);
+            else if (n == 3 && strncasecmp(t, "exp", 3) == 0) {
+                exp = t + 4;
+                exp_len = len - 4;
+            }
             continue;
         }
         q = strchr("+-~?", *t) ? *t : '+';
@@ -816,7 +871,10 @@ static char *rewrite_record(struct spf_ctx *ctx, const char *domain, const char 
     }
     if (!has_all)
         append(out, sizeof(out), "%s", redirect);
-    append(out, sizeof(out), "%s", exp);
+    if ((idx = register_exp(ctx, domain, exp, exp_len)) >= 0)
+        append(out, sizeof(out), " exp=x%d" SPF_EXP_SENTINEL, idx);
+    else
+        append(out, sizeof(out), " exp=xnone" SPF_EXP_SENTINEL); /* explains nothing */
     trace(ctx, "record as given to libspf2: %.400s", out);
     return strdup(out);
 }
@@ -873,6 +931,34 @@ static SPF_errcode_t layer_get_spf(SPF_server_t *server, SPF_request_t *req, SPF
         return SPF_E_DNS_ERROR;
     }
     return SPF_E_DNS_ERROR;
+}
+
+/*
+ * layer_get_exp - libspf2's get_exp(): called with the sentinel of the
+ * record whose result it is computing; the last call before a "fail"
+ * names the record that decided it (deviation 10).  No lookup here.
+ */
+static SPF_errcode_t layer_get_exp(SPF_server_t *server, const char *domain, char **buf,
+                                   size_t *buf_len)
+{
+    struct spf_ctx *ctx = server->resolver->hook;
+    char *end;
+    long idx;
+
+    ctx->exp_last = -1;
+    if (domain && domain[0] == 'x' && isdigit((unsigned char)domain[1])) {
+        idx = strtol(domain + 1, &end, 10);
+        if (strcmp(end, SPF_EXP_SENTINEL) == 0 && idx >= 0 && (size_t)idx < ctx->nexps)
+            ctx->exp_last = (int)idx;
+    }
+    if (*buf == NULL || *buf_len == 0) {
+        free(*buf);
+        if ((*buf = malloc(1)) == NULL)
+            return SPF_E_NO_MEMORY;
+        *buf_len = 1;
+    }
+    (*buf)[0] = '\0';
+    return SPF_E_SUCCESS;
 }
 
 /* ---- check_host --------------------------------------------------------- */
@@ -939,6 +1025,41 @@ static int set_client(SPF_request_t *sr, const char *ip)
     return SPF_request_set_ipv6(sr, a6) == SPF_E_SUCCESS ? 0 : -1;
 }
 
+/*
+ * explain - RFC 7208 6.2 for a "fail": the exp= of the record that
+ * decided (the last of the redirect chain), expanded by spf_exp
+ */
+static char *explain(struct spf_ctx *ctx, const struct spf_request *req, const char *sender)
+{
+    struct spf_macro_env env;
+    char why[320], *text;
+
+    if (ctx->exp_last < 0 || (size_t)ctx->exp_last >= ctx->nexps)
+        return NULL;
+    if (ctx->exps[ctx->exp_last].spec == NULL) {
+        trace(ctx,
+              "exp: the deciding record (%.200s) has no exp=", ctx->exps[ctx->exp_last].domain);
+        return NULL;
+    }
+    memset(&env, 0, sizeof(env));
+    env.sender = sender;
+    env.domain = ctx->exps[ctx->exp_last].domain;
+    env.helo = req->helo && *req->helo ? req->helo : "unknown";
+    env.receiver = req->receiver;
+    env.v6 = ctx->client_v6;
+    memcpy(env.ip, ctx->client, sizeof(env.ip));
+    env.now = (long long)time(NULL);
+    env.dns = ctx->dns;
+    env.deadline = ctx->deadline;
+    text = spf_explanation(&env, ctx->exps[ctx->exp_last].spec, why, sizeof(why));
+    trace(ctx, "exp=%.200s of %.200s (%u lookups, not counted): %s%s%.300s",
+          ctx->exps[ctx->exp_last].spec, env.domain, env.lookups,
+          text ? "" : "no explanation: ", why, text ? "" : "");
+    if (text)
+        trace(ctx, "explanation: %.300s", text);
+    return text;
+}
+
 /* interpret - libspf2 evaluates a checked top-level record */
 static enum spf_result interpret(struct spf_ctx *ctx, const struct spf_request *req,
                                  const char *domain, const char *sender, const char *text,
@@ -954,6 +1075,7 @@ static enum spf_result interpret(struct spf_ctx *ctx, const struct spf_request *
     memset(&layer, 0, sizeof(layer));
     layer.lookup = layer_lookup;
     layer.get_spf = layer_get_spf;
+    layer.get_exp = layer_get_exp;
     layer.name = "authmilter";
     layer.hook = ctx;
     if ((server = SPF_server_new_dns(&layer, 1)) == NULL)
@@ -980,13 +1102,13 @@ static enum spf_result interpret(struct spf_ctx *ctx, const struct spf_request *
         if (res == SPF_RES_PERMERROR && ctx->problem[0] == '\0')
             snprintf(ctx->problem, sizeof(ctx->problem), "%s",
                      SPF_strerror(SPF_response_errcode(resp)));
-        if (res == SPF_RES_FAIL && ctx->has_exp && resp->explanation)
-            *explanation_r = strdup(resp->explanation);
     }
     if (ctx->stop == STOP_TERMS || ctx->stop == STOP_VOID || ctx->stop == STOP_SYNTAX)
         res = SPF_RES_PERMERROR;
     else if (ctx->stop == STOP_DNS && res != SPF_RES_PERMERROR)
         res = SPF_RES_TEMPERROR;
+    if (res == SPF_RES_FAIL)
+        *explanation_r = explain(ctx, req, sender);
     if (rec)
         SPF_record_free(rec);
     if (resp)
@@ -1055,6 +1177,7 @@ static enum spf_result run_identity(struct dns_resolver *dns, const struct spf_r
             ctx->client_v6 = 0;
         }
     }
+    ctx->exp_last = -1;
     res = check_host(ctx, req, domain, sender, expl_r);
     trace(ctx, "result %s: %u DNS-querying terms, %u void lookups%s%s", spf_result_name(res),
           ctx->terms, ctx->voids, ctx->problem[0] ? "; " : "", ctx->problem);
@@ -1063,6 +1186,11 @@ static enum spf_result run_identity(struct dns_resolver *dns, const struct spf_r
         *problem_r = strdup(ctx->problem);
     *terms_r = ctx->terms;
     *voids_r = ctx->voids;
+    while (ctx->nexps > 0) {
+        ctx->nexps--;
+        free(ctx->exps[ctx->nexps].domain);
+        free(ctx->exps[ctx->nexps].spec);
+    }
     free(ctx);
     return res;
 }

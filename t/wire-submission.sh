@@ -30,9 +30,14 @@ PidFile $tmp/am.pid
 CONF
 
 start_daemon() {
+    local before
+    before=$(grep -c 'started: socket=' "$tmp/daemon.log" 2>/dev/null)
     "$AM" -f -c "$tmp/am.conf" 2>>"$tmp/daemon.log" &
     pid=$!
-    for _ in $(seq 50); do [ -S "$tmp/am.sock" ] && return 0; sleep 0.1; done
+    for _ in $(seq 50); do
+        [ "$(grep -c 'started: socket=' "$tmp/daemon.log")" -gt "${before:-0}" ] && [ -S "$tmp/am.sock" ] && return 0
+        sleep 0.1
+    done
     return 1
 }
 
