@@ -37,6 +37,9 @@
  *	write, or that belongs to a user other than root or the effective
  *	uid, is refused.
  *
+ *	keyset_count() and keyset_key() list every key of the KeyTable
+ *	(i from 0 to count-1; NULL beyond).
+ *
  *	keyset_match() stores at most max keys (KEYSET_MAX_SIGS suffices)
  *	for the address "local@domain" into keys_r, in table order, and
  *	returns how many.  The keyset is immutable after load: lookups from
@@ -80,6 +83,7 @@ struct keyset *keyset_load(const char *key_table, const char *signing_table, boo
 size_t keyset_match(const struct keyset *ks, const char *address, const struct dkim_key **keys_r,
                     size_t max);
 size_t keyset_count(const struct keyset *ks);
+const struct dkim_key *keyset_key(const struct keyset *ks, size_t i);
 void keyset_free(struct keyset **ks);
 
 #endif

@@ -637,6 +637,12 @@ size_t keyset_match(const struct keyset *ks, const char *address, const struct d
     return 0;
 }
 
+/* keyset_key - the i-th key of the KeyTable, or NULL */
+const struct dkim_key *keyset_key(const struct keyset *ks, size_t i)
+{
+    return ks && i < ks->nkeys ? &ks->keys[i] : NULL;
+}
+
 /* keyset_count - number of keys loaded */
 size_t keyset_count(const struct keyset *ks)
 {

@@ -3,7 +3,7 @@
  *	authmilter - authenticated submission, DKIM signing, SPF/DKIM/DMARC
  * SYNOPSIS
  *	authmilter [-c FILE] [-f]		run the daemon
- *	authmilter [-c FILE] -n			check the configuration
+ *	authmilter [-c FILE] -n [--check-dns]	check the configuration (and DNS keys)
  *	authmilter [-c FILE] -t MESSAGE [--client-ip IP] [--helo NAME]
  *		[--mail-from ADDR] [--rcpt ADDR]... [--login LOGIN]
  *		[--daemon-name NAME]		offline run of one message
@@ -37,6 +37,7 @@
 
 #include "am_config.h"
 #include "config.h"
+#include "keycheck.h"
 #include "log.h"
 #include "milter.h"
 #include "testmode.h"
@@ -44,7 +45,7 @@
 #define DEFAULT_CONFIG AM_SYSCONFDIR "/authmilter.conf"
 
 enum { OPT_CLIENT_IP = 256, OPT_HELO, OPT_MAIL_FROM, OPT_RCPT, OPT_LOGIN, OPT_DAEMON, OPT_QID,
-       OPT_HOST, OPT_KEYS };
+       OPT_HOST, OPT_KEYS, OPT_CHECK_DNS };
 
 static const struct option long_opts[] = {
     {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
     {"daemon-name", required_argument, NULL, OPT_DAEMON},
     {"queue-id", required_argument, NULL, OPT_QID},
     {"list-keys", no_argument, NULL, OPT_KEYS},
+    {"check-dns", no_argument, NULL, OPT_CHECK_DNS},
     {NULL, 0, NULL, 0},
 };
 
@@ -64,7 +66,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: authmilter [-c FILE] [-f]\n"
-            "       authmilter [-c FILE] -n\n"
+            "       authmilter [-c FILE] -n [--check-dns]\n"
             "       authmilter [-c FILE] -t MESSAGE [--client-ip IP] [--helo NAME]\n"
             "                  [--mail-from ADDR] [--rcpt ADDR]... [--login LOGIN]\n"
             "                  [--daemon-name NAME]\n"
@@ -194,7 +196,7 @@ int main(int argc, char **argv)
 {
     struct testmode_args ta = {.client_ip = "127.0.0.1", .helo = "localhost", .mail_from = "<>"};
     const char *path = NULL;
-    bool foreground = false, check = false, list_keys = false;
+    bool foreground = false, check = false, list_keys = false, check_dns = false;
     struct config *cfg;
     char *error = NULL;
     int ch, rc;
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
         case OPT_DAEMON: ta.daemon_name = optarg; break;
         case OPT_QID: ta.queue_id = optarg; break;
         case OPT_KEYS: list_keys = true; break;
+        case OPT_CHECK_DNS: check_dns = true; break;
         case OPT_RCPT:
             if (ta.nrcpt >= TESTMODE_MAX_RCPT)
                 usage();
@@ -238,7 +241,7 @@ int main(int argc, char **argv)
     }
     if (check) {
         printf("%s: configuration OK\n", path ? path : "(built-in defaults)");
-        rc = 0;
+        rc = check_dns && keycheck_dns(cfg, stdout) > 0 ? 1 : 0;
     } else if (ta.file) {
         rc = testmode_run(cfg, &ta);
     } else {

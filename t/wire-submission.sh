@@ -111,6 +111,51 @@ check "-t: submission removes forged A-R too" bash -c "[ \$(grep -c '^delete: Au
 check "-t: submission adds auth=pass smtp.auth=alice" \
     bash -c "grep -A3 '^insert: 0' '$tmp/sub.out' | tr -d '\n\t' | grep -q '^insert: 0Authentication-Results: mx.test.example;auth=pass smtp.auth=alice'"
 
+# signing: -t shows the exact signatures; a refused spoof is never signed;
+# -n --check-dns compares the published keys with ours
+mkdir -p "$tmp/keys"
+"$top_srcdir/contrib/keygen" example.com rsa1 rsa "$tmp/keys" >"$tmp/keys/rsa1.txt" 2>&1
+"$top_srcdir/contrib/keygen" example.com ed1 ed25519 "$tmp/keys" >"$tmp/keys/ed1.txt" 2>&1
+{
+    grep -h ' IN TXT ' "$tmp/keys/rsa1.txt" "$tmp/keys/ed1.txt"
+    echo 'wrong._domainkey.example.com. IN TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="'
+    echo 'example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300'
+} >"$tmp/dkim.zone"
+printf 'rsa example.com:rsa1:%s\ned example.com:ed1:%s\n' "$tmp/keys/rsa1.example.com.key" "$tmp/keys/ed1.example.com.key" >"$tmp/KeyTable"
+printf '*@example.com rsa\n*@example.com ed\n' >"$tmp/SigningTable"
+sed "s|^Socket .*|Socket unix:$tmp/sign.sock|; /^PidFile/d" "$tmp/am.conf" >"$tmp/sign.conf"
+printf 'KeyTable %s\nSigningTable refile:%s\nDNSZoneFile %s\n' "$tmp/KeyTable" "$tmp/SigningTable" "$tmp/dkim.zone" >>"$tmp/sign.conf"
+"$AM" -c "$tmp/sign.conf" -t "$tmp/ok.eml" --daemon-name ORIGINATING --login alice --mail-from alice@example.com >"$tmp/signed.out" 2>/dev/null
+check "-t: an authorised message gets an RSA and an Ed25519 signature" \
+    bash -c "grep -q '^DKIM-Signature: v=1; a=rsa-sha256;' '$tmp/signed.out' && grep -q '^DKIM-Signature: v=1; a=ed25519-sha256;' '$tmp/signed.out'"
+check "-t: signatures are inserted at the top, LF folded, no CR" \
+    bash -c "[ \$(grep -c '^insert: 0' '$tmp/signed.out') = 3 ] && ! grep -q \$'\\r' '$tmp/signed.out'"
+"$AM" -c "$tmp/sign.conf" -t "$tmp/bob.eml" --daemon-name ORIGINATING --login alice --mail-from alice@example.com >"$tmp/spoof.out" 2>/dev/null
+check "-t: a refused spoof with a From: we hold keys for is not signed" \
+    bash -c "grep -q '^action: reject' '$tmp/spoof.out' && ! grep -qi 'DKIM-Signature' '$tmp/spoof.out'"
+"$AM" -c "$tmp/sign.conf" -t "$tmp/ok.eml" --daemon-name smtpd --mail-from alice@example.com >"$tmp/inb.out" 2>/dev/null
+check "-t: inbound mail is never signed" bash -c "grep -q '^action: accept' '$tmp/inb.out' && ! grep -qi 'DKIM-Signature' '$tmp/inb.out'"
+check "-n --check-dns: published keys match" "$AM" -n --check-dns -c "$tmp/sign.conf"
+printf 'bad example.com:wrong:%s\nnone example.com:absent:%s\n' "$tmp/keys/ed1.example.com.key" "$tmp/keys/rsa1.example.com.key" >>"$tmp/KeyTable"
+"$AM" -n --check-dns -c "$tmp/sign.conf" >"$tmp/checkdns.out" 2>&1
+check "-n --check-dns: a mismatch and a missing record are reported, exit non-zero" \
+    bash -c "! '$AM' -n --check-dns -c '$tmp/sign.conf' >/dev/null 2>&1 && grep -q '^MISMATCH p= is another key: wrong._domainkey.example.com' '$tmp/checkdns.out' && grep -q '^MISSING no TXT record: absent._domainkey.example.com' '$tmp/checkdns.out'"
+chmod 644 "$tmp/keys/rsa1.example.com.key"
+check "-n: a world-readable key is refused with the fix named" \
+    bash -c "! '$AM' -n -c '$tmp/sign.conf' 2>'$tmp/err' && grep -q 'chmod 600' '$tmp/err'"
+chmod 600 "$tmp/keys/rsa1.example.com.key"
+
+# UserID: privileges dropped after the socket is opened (and chowned to the user)
+sed "s|^Socket .*|Socket unix:$tmp/priv.sock|; /^PidFile/d" "$tmp/am.conf" >"$tmp/priv.conf"
+echo "UserID nobody:nogroup" >>"$tmp/priv.conf"
+chmod 755 "$tmp"
+"$AM" -f -c "$tmp/priv.conf" 2>"$tmp/priv.log" &
+ppid=$!
+for _ in $(seq 50); do [ -S "$tmp/priv.sock" ] && grep -q 'started:' "$tmp/priv.log" && break; sleep 0.1; done
+check "UserID: the daemon runs as nobody" bash -c "grep -q \"^Uid:.*\$(id -u nobody)\" /proc/$ppid/status"
+check "UserID: the socket belongs to nobody:nogroup" bash -c "[ \"\$(stat -c %U:%G '$tmp/priv.sock')\" = nobody:nogroup ]"
+kill $ppid 2>/dev/null; wait $ppid 2>/dev/null
+
 # the daemon on its socket
 if start_daemon; then ok "daemon starts and opens its socket"; else nok "daemon starts" "$(cat "$tmp/daemon.log")"; fi
 check "pid file written" bash -c "[ \"\$(cat '$tmp/am.pid')\" = $pid ]"
