@@ -42,6 +42,7 @@ struct map;
 struct keyset;
 struct dkim_sign_options;
 struct dns_resolver;
+struct dmarc_ctx;
 
 struct config {
     int refcount; /* atomic; owned by config.c */
@@ -83,6 +84,9 @@ struct config {
     long dns_timeout;
     struct dns_resolver *dns;
     enum dmarc_enforcement dmarc_enforcement;
+    char *public_suffix_list;
+    struct dmarc_ctx *dmarc;
+    bool reject_ambiguous_from;
     enum on_dns_error on_dns_error;
     long max_signatures_verify;
 };

@@ -13,6 +13,7 @@
 
 #include "config_load.h"
 #include "dkim_sign.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "keys.h"
 #include "maps.h"
@@ -52,6 +53,8 @@ static char *config_dns(struct config *cfg)
     opt.timeout_ms = cfg->dns_timeout * 1000;
     if ((cfg->dns = dns_resolver_new(&opt, &error)) == NULL)
         return error ? error : strdup("cannot create the DNS resolver");
+    if ((cfg->dmarc = dmarc_open(cfg->public_suffix_list, &error)) == NULL)
+        return error ? error : strdup("cannot load the public suffix list");
     return NULL;
 }
 
@@ -84,6 +87,7 @@ void config_unload_data(struct config *cfg)
     map_free(&cfg->sender_login_map);
     keyset_free(&cfg->keys);
     dns_resolver_free(&cfg->dns);
+    dmarc_close(&cfg->dmarc);
     free(cfg->sign_opts);
     cfg->sign_opts = NULL;
 }

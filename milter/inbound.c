@@ -13,6 +13,7 @@
 
 #include "dns.h"
 #include "inbound.h"
+#include "inbound_dmarc.h"
 #include "spf.h"
 
 /* inbound_mail - the message's DNS deadline starts at MAIL */
@@ -66,7 +67,9 @@ void inbound_eoh(struct conn *c)
                     m->spf->domain ? m->spf->domain : "the sender");
         snprintf(m->why, sizeof(m->why), "SPF temperror: %s",
                  m->spf->problem ? m->spf->problem : "DNS failure");
+        return;
     }
+    inbound_dkim_eoh(c);
 }
 
 /* inbound_spf_result - one spf result with its identity */
@@ -91,18 +94,23 @@ int inbound_results(struct conn *c, struct authres *ar)
 
     if (o == NULL)
         return 0;
-    if (o->identity == SPF_ID_HELO)
-        return inbound_spf_result(ar, o->result, "smtp.helo", c->helo, o->problem);
-    if (inbound_spf_result(ar, o->result, "smtp.mailfrom", o->sender, o->problem) < 0)
-        return -1;
-    if (o->helo_checked && *c->helo)
-        return inbound_spf_result(ar, o->helo_result, "smtp.helo", c->helo, NULL);
-    return 0;
+    if (o->identity == SPF_ID_HELO) {
+        if (inbound_spf_result(ar, o->result, "smtp.helo", c->helo, o->problem) < 0)
+            return -1;
+    } else {
+        if (inbound_spf_result(ar, o->result, "smtp.mailfrom", o->sender, o->problem) < 0)
+            return -1;
+        if (o->helo_checked && *c->helo &&
+            inbound_spf_result(ar, o->helo_result, "smtp.helo", c->helo, NULL) < 0)
+            return -1;
+    }
+    return inbound_dmarc_results(c, ar);
 }
 
 /* inbound_free - drop what the message kept */
 void inbound_free(struct msgctx *m)
 {
+    inbound_dmarc_free(m);
     if (m->spf) {
         spf_outcome_clear(m->spf);
         free(m->spf);

@@ -37,6 +37,7 @@
 
 #include "am_config.h"
 #include "config.h"
+#include "dkim_verify.h"
 #include "keycheck.h"
 #include "log.h"
 #include "milter.h"
@@ -189,6 +190,7 @@ static int serve(struct config *cfg, const char *path, bool foreground)
     if (sockpath)
         unlink(sockpath);
     config_install(NULL);
+    dkim_verify_shutdown();
     return rc ? 1 : 0;
 }
 

@@ -27,7 +27,10 @@
 #include "authres.h"
 #include "log.h"
 #include "msg.h"
+#include "dkim_verify.h"
+#include "dmarc.h"
 #include "inbound.h"
+#include "inbound_dmarc.h"
 #include "msg_int.h"
 #include "outbound.h"
 #include "results.h"
@@ -329,6 +332,8 @@ void msg_body(struct conn *c, const unsigned char *buf, size_t len)
     c->m->body_bytes += len;
     if (c->submission)
         outbound_body(c, buf, len);
+    else
+        inbound_dkim_body(c, buf, len);
 }
 
 /* msg_edits - the header edits of an accepted message */
@@ -368,11 +373,15 @@ void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edi
         return;
     }
     snprintf(m->queue_id, sizeof(m->queue_id), "%s", queue_id ? queue_id : "");
+    if (!c->submission && m->verdict.action == VERDICT_CONTINUE)
+        inbound_dmarc_eom(c);
     if (m->verdict.action == VERDICT_CONTINUE && msg_edits(c, e) < 0) {
         edits_clear(e);
         verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
         snprintf(m->why, sizeof(m->why), "out of memory building header edits");
     }
+    if (m->verdict.action == VERDICT_CONTINUE && *m->quarantine)
+        verdict_set(&m->verdict, VERDICT_QUARANTINE, "", "", "%s", m->quarantine);
     if (m->verdict.action == VERDICT_CONTINUE)
         m->verdict.action = VERDICT_ACCEPT;
     *v = m->verdict;
@@ -427,11 +436,30 @@ int edits_add(struct edits *e, enum edit_op op, int index, const char *name, con
     return 0;
 }
 
+/* msg_log_dkim - " dkim=d:result,..." for the log line, or "" */
+static const char *msg_log_dkim(const struct msgctx *m, char *buf, size_t size)
+{
+    char esc[LOG_ESC_BUF];
+    size_t i, o = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < m->ndkim && o + 1 < size; i++) {
+        int n = snprintf(buf + o, size - o, "%s%s:%s", i ? "," : " dkim=",
+                         log_escape(esc, sizeof(esc), m->dkim[i].d, 100), m->dkim[i].result);
+
+        if (n < 0 || (size_t)n >= size - o)
+            break;
+        o += (size_t)n;
+    }
+    return buf;
+}
+
 /* msg_log - the one log line of a message */
 void msg_log(struct conn *c, const char *extra)
 {
     struct msgctx *m = c->m;
     char eq[LOG_ESC_BUF], el[LOG_ESC_BUF], ef[LOG_ESC_BUF], ew[LOG_ESC_BUF], eh[LOG_ESC_BUF];
+    char dk[600];
     const struct verdict *v = &m->verdict;
     const char *action = v->action == VERDICT_ACCEPT     ? "accept"
                          : v->action == VERDICT_REJECT   ? "reject"
@@ -440,7 +468,7 @@ void msg_log(struct conn *c, const char *extra)
                                                            : "continue";
 
     log_info("%s: client=%s daemon=%s path=%s login=%s mail_from=<%s> from=%s action=%s%s%s%s%s "
-             "reason=%s%s%s%s%s%s",
+             "reason=%s%s%s%s%s%s%s%s%s",
              *m->queue_id ? log_escape(eq, sizeof(eq), m->queue_id, 32) : "NOQUEUE",
              log_escape(eh, sizeof(eh), c->client_ip, 64),
              *c->daemon_name ? c->daemon_name : "-", c->submission ? "submission" : "inbound",
@@ -450,5 +478,7 @@ void msg_log(struct conn *c, const char *extra)
              *v->rcode ? " code=" : "", v->rcode, *v->xcode ? " dsn=" : "", v->xcode,
              *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-",
              *m->signed_by ? " signed=" : "", m->signed_by,
-             m->spf ? " spf=" : "", m->spf ? spf_result_name(m->spf->result) : "", extra);
+             m->spf ? " spf=" : "", m->spf ? spf_result_name(m->spf->result) : "",
+             msg_log_dkim(m, dk, sizeof(dk)), m->dmarc ? " dmarc=" : "",
+             m->dmarc ? m->dmarc->result : "", extra);
 }

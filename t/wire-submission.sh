@@ -132,9 +132,9 @@ check "-t: signatures are inserted at the top, LF folded, no CR" \
     bash -c "[ \$(grep -c '^insert: 0' '$tmp/signed.out') = 3 ] && ! grep -q \$'\\r' '$tmp/signed.out'"
 "$AM" -c "$tmp/sign.conf" -t "$tmp/bob.eml" --daemon-name ORIGINATING --login alice --mail-from alice@example.com >"$tmp/spoof.out" 2>/dev/null
 check "-t: a refused spoof with a From: we hold keys for is not signed" \
-    bash -c "grep -q '^action: reject' '$tmp/spoof.out' && ! grep -qi 'DKIM-Signature' '$tmp/spoof.out'"
+    bash -c "grep -q '^action: reject' '$tmp/spoof.out' && ! grep -q '^DKIM-Signature:' '$tmp/spoof.out'"
 "$AM" -c "$tmp/sign.conf" -t "$tmp/ok.eml" --daemon-name smtpd --mail-from alice@example.com >"$tmp/inb.out" 2>/dev/null
-check "-t: inbound mail is never signed" bash -c "grep -q '^action: accept' '$tmp/inb.out' && ! grep -qi 'DKIM-Signature' '$tmp/inb.out'"
+check "-t: inbound mail is never signed" bash -c "grep -q '^action: accept' '$tmp/inb.out' && ! grep -q '^DKIM-Signature:' '$tmp/inb.out'"
 check "-n --check-dns: published keys match" "$AM" -n --check-dns -c "$tmp/sign.conf"
 printf 'bad example.com:wrong:%s\nnone example.com:absent:%s\n' "$tmp/keys/ed1.example.com.key" "$tmp/keys/rsa1.example.com.key" >>"$tmp/KeyTable"
 "$AM" -n --check-dns -c "$tmp/sign.conf" >"$tmp/checkdns.out" 2>&1
