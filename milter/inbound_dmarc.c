@@ -63,7 +63,7 @@ void inbound_dkim_body(struct conn *c, const unsigned char *buf, size_t len)
 }
 
 /* from_domain - the From: domain and its DMARC status; *domain_r malloc'd */
-static int from_domain(const struct msgctx *m, char **domain_r)
+static int from_domain(struct msgctx *m, char **domain_r)
 {
     struct addr_list list = {0, NULL};
     const char *error, *value = NULL;
@@ -87,6 +87,8 @@ static int from_domain(const struct msgctx *m, char **domain_r)
             status = DMARC_FROM_MULTI;
     if (status == DMARC_FROM_OK)
         *domain_r = addr_lower(list.v[0].domain);
+    if (list.n > 0 && m->from_addr == NULL)
+        m->from_addr = addr_lower(list.v[0].addr); /* for the log line */
     addr_list_free(&list);
     return status;
 }
@@ -112,7 +114,8 @@ static void dmarc_enforce(struct conn *c, const struct dmarc_outcome *o)
         verdict_set(&m->verdict, VERDICT_REJECT, "550", "5.7.1",
                     "Unauthenticated mail from %.200s refused by its DMARC policy",
                     o->from_domain);
-        snprintf(m->why, sizeof(m->why), "DMARC p=reject: %s", o->reason ? o->reason : "");
+        snprintf(m->why, sizeof(m->why), "DMARC %s=reject: %s",
+                 o->policy_tag ? o->policy_tag : "p", o->reason ? o->reason : "");
     } else if (strcmp(o->disposition, "none") != 0) {
         snprintf(m->quarantine, sizeof(m->quarantine), "DMARC %s policy of %.200s",
                  o->disposition, o->from_domain);

@@ -385,8 +385,12 @@ void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edi
     if (m->verdict.action == VERDICT_CONTINUE)
         m->verdict.action = VERDICT_ACCEPT;
     *v = m->verdict;
-    msg_tracef(c, "decision: %s%s%s%s%s", v->action == VERDICT_ACCEPT ? "accept" : v->rcode,
-               v->action == VERDICT_ACCEPT ? "" : " ", v->xcode, *v->text ? " " : "", v->text);
+    if (v->action == VERDICT_ACCEPT)
+        msg_tracef(c, "decision: accept");
+    else if (v->action == VERDICT_QUARANTINE)
+        msg_tracef(c, "decision: quarantine (%s)", v->text);
+    else
+        msg_tracef(c, "decision: %s %s %s", v->rcode, v->xcode, v->text);
     msg_log(c, "");
     msg_free(c);
 }
