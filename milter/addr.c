@@ -1,6 +1,6 @@
 /*
  * NAME
- *	addr - RFC 5322 address-list and RFC 5321 path parsing
+ *	addr - RFC 5322 address-list parsing
  * SYNOPSIS
  *	See include/addr.h.
  * DESCRIPTION
@@ -8,108 +8,34 @@
  *	linear in the input (at most ADDR_MAX_VALUE bytes):
  *
  *	1. unfold: drop the CRLF/LF of every folding point; refuse NUL, bare
- *	   CR and a line break that is not followed by whitespace;
+ *	   CR and a line break that is not followed by whitespace
+ *	   (addr_unfold, milter/addr_lex.c);
  *	2. tokenize: atoms, quoted strings (decoded), domain literals and the
  *	   specials < > @ , ; : . - comments are skipped with an iterative
- *	   depth counter bounded by ADDR_MAX_DEPTH;
- *	3. parse the token array with a small state machine: address-list of
- *	   mailboxes and groups (flattened; nested groups are refused),
- *	   obsolete empty list elements, obs-phrase display names, source
- *	   routes inside angle brackets (dropped).
+ *	   depth counter bounded by ADDR_MAX_DEPTH (addr_tokenize,
+ *	   milter/addr_lex.c);
+ *	3. parse the token array with a small state machine (this file):
+ *	   address-list of mailboxes and groups (flattened; nested groups
+ *	   are refused), obsolete empty list elements, obs-phrase display
+ *	   names, source routes inside angle brackets (dropped).
  *
  *	RFC 2047 encoded words are atoms in a display name; the display name
  *	is validated and discarded, so they need no decoding.
  *
+ *	addr_parse_path() (the MAIL FROM path) is in milter/addr_path.c;
+ *	what the files share is in include/addr_int.h.
+ *
  *	Thread safe: no static data besides constant strings.
  * DIAGNOSTICS
  *	-1 and a static reason in *error_r for anything but a valid address
- *	list or path; "out of memory" when malloc fails.
+ *	list; "out of memory" when malloc fails.
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
-
-#define ADDR_MAX_DEPTH 32 /* nested comments */
-
-enum tok_type { T_ATOM, T_QSTR, T_DLIT, T_SPECIAL, T_END };
-
-struct tok {
-    enum tok_type type;
-    char ch;       /* T_SPECIAL: one of < > @ , ; : . */
-    const char *p; /* T_ATOM/T_QSTR/T_DLIT text (not terminated) */
-    size_t len;
-};
-
-struct toks {
-    struct tok *v;
-    size_t n, size;
-};
-
-#define FAIL(why)                                                                                  \
-    do {                                                                                           \
-        *error_r = (why);                                                                          \
-        return -1;                                                                                 \
-    } while (0)
-
-/* addr_is_atext - RFC 5322 atext, ASCII only */
-static bool addr_is_atext(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* addr_is_wsp - space or tab */
-static bool addr_is_wsp(int c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* addr_is_dot_atom - is text (len bytes) a valid RFC 5322 dot-atom-text? */
-static bool addr_is_dot_atom(const char *text, size_t len)
-{
-    size_t i;
-
-    if (len == 0 || text[0] == '.' || text[len - 1] == '.')
-        return false;
-    for (i = 0; i < len; i++) {
-        if (text[i] == '.') {
-            if (text[i + 1] == '.')
-                return false;
-        } else if (!addr_is_atext((unsigned char)text[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* addr_canon_local - canonical local part: dot-atom bare, else quoted */
-static char *addr_canon_local(const char *raw, size_t len)
-{
-    char *out, *cp;
-    size_t i;
-
-    if (addr_is_dot_atom(raw, len)) {
-        if ((out = malloc(len + 1)) == NULL)
-            return NULL;
-        memcpy(out, raw, len);
-        out[len] = '\0';
-        return out;
-    }
-    if ((out = cp = malloc(2 * len + 3)) == NULL)
-        return NULL;
-    *cp++ = '"';
-    for (i = 0; i < len; i++) {
-        if (raw[i] == '"' || raw[i] == '\\')
-            *cp++ = '\\';
-        *cp++ = raw[i];
-    }
-    *cp++ = '"';
-    *cp = '\0';
-    return out;
-}
+#include "addr_int.h"
 
 /* addr_push - append one parsed mailbox to the list */
 static int addr_push(struct addr_list *list, const char *raw_local, size_t local_len,
@@ -148,194 +74,6 @@ static int addr_push(struct addr_list *list, const char *raw_local, size_t local
     a->addr[llen + 1 + domain_len] = '\0';
     list->n++;
     return 0;
-}
-
-/* addr_unfold - copy value without folding line breaks; refuse NUL and bare CR */
-static int addr_unfold(const char *value, size_t len, char *out, size_t *out_len,
-                       const char **error_r)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)value[i];
-
-        if (c == '\0')
-            FAIL("NUL byte in header value");
-        if (c == '\r') {
-            if (i + 1 >= len || value[i + 1] != '\n')
-                FAIL("bare CR in header value");
-            i++;
-            c = '\n';
-        }
-        if (c == '\n') {
-            if (i + 1 < len && !addr_is_wsp((unsigned char)value[i + 1]))
-                FAIL("line break not followed by whitespace");
-            continue;
-        }
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return 0;
-}
-
-/* addr_tok_add - append a token */
-static int addr_tok_add(struct toks *t, enum tok_type type, char ch, const char *p, size_t len,
-                        const char **error_r)
-{
-    if (t->n == t->size) {
-        size_t size = t->size ? 2 * t->size : 16;
-        struct tok *nv = realloc(t->v, size * sizeof(*nv));
-
-        if (nv == NULL)
-            FAIL("out of memory");
-        t->v = nv;
-        t->size = size;
-    }
-    t->v[t->n].type = type;
-    t->v[t->n].ch = ch;
-    t->v[t->n].p = p;
-    t->v[t->n].len = len;
-    t->n++;
-    return 0;
-}
-
-/* addr_skip_comment - skip a (nested) comment starting at s[*ip] == '(' */
-static int addr_skip_comment(const char *s, size_t len, size_t *ip, const char **error_r)
-{
-    size_t i = *ip + 1;
-    int depth = 1;
-
-    while (depth > 0) {
-        unsigned char c;
-
-        if (i >= len)
-            FAIL("unterminated comment");
-        c = (unsigned char)s[i++];
-        if (c == '\\') {
-            if (i >= len)
-                FAIL("unterminated comment");
-            c = (unsigned char)s[i++];
-        } else if (c == '(') {
-            if (++depth > ADDR_MAX_DEPTH)
-                FAIL("comments nested too deeply");
-        } else if (c == ')') {
-            depth--;
-        }
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            FAIL("control character in comment");
-    }
-    *ip = i;
-    return 0;
-}
-
-/* addr_scan_qstring - decode a quoted string at s[*ip] == '"' into *qp */
-static int addr_scan_qstring(const char *s, size_t len, size_t *ip, char **qp, const char **error_r)
-{
-    size_t i = *ip + 1;
-    char *q = *qp;
-
-    for (;;) {
-        unsigned char c;
-
-        if (i >= len)
-            FAIL("unterminated quoted string");
-        c = (unsigned char)s[i++];
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            if (i >= len)
-                FAIL("unterminated quoted string");
-            c = (unsigned char)s[i++];
-        }
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            FAIL("control character in quoted string");
-        *q++ = (char)c;
-    }
-    *ip = i;
-    *qp = q;
-    return 0;
-}
-
-/* addr_scan_dliteral - copy a domain literal at s[*ip] == '[' into *qp, brackets kept */
-static int addr_scan_dliteral(const char *s, size_t len, size_t *ip, char **qp,
-                              const char **error_r)
-{
-    size_t i = *ip + 1;
-    char *q = *qp;
-
-    *q++ = '[';
-    for (;;) {
-        unsigned char c;
-
-        if (i >= len)
-            FAIL("unterminated domain literal");
-        c = (unsigned char)s[i++];
-        if (c == ']')
-            break;
-        if (addr_is_wsp(c))
-            continue;
-        if (c == '[' || c == '\\')
-            FAIL("invalid character in domain literal");
-        if (c < 0x21 || c >= 0x7f)
-            FAIL("invalid character in domain literal");
-        *q++ = (char)c;
-    }
-    *q++ = ']';
-    *ip = i;
-    *qp = q;
-    return 0;
-}
-
-/* addr_tokenize - split the unfolded value into tokens; qbuf holds decoded text */
-static int addr_tokenize(const char *s, size_t len, char *qbuf, struct toks *t,
-                         const char **error_r)
-{
-    size_t i = 0;
-    char *q = qbuf;
-
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        char *start;
-
-        if (addr_is_wsp(c)) {
-            i++;
-        } else if (c == '(') {
-            if (addr_skip_comment(s, len, &i, error_r) < 0)
-                return -1;
-        } else if (c == '"' || c == '[') {
-            start = q;
-            if ((c == '"' ? addr_scan_qstring(s, len, &i, &q, error_r)
-                          : addr_scan_dliteral(s, len, &i, &q, error_r)) < 0)
-                return -1;
-            if (addr_tok_add(t, c == '"' ? T_QSTR : T_DLIT, 0, start, (size_t)(q - start),
-                             error_r) < 0)
-                return -1;
-        } else if (strchr("<>@,;:.", c) != NULL) {
-            if (addr_tok_add(t, T_SPECIAL, (char)c, s + i, 1, error_r) < 0)
-                return -1;
-            i++;
-        } else if (addr_is_atext(c)) {
-            size_t j = i;
-
-            while (j < len && addr_is_atext((unsigned char)s[j]))
-                j++;
-            if (addr_tok_add(t, T_ATOM, 0, s + i, j - i, error_r) < 0)
-                return -1;
-            i = j;
-        } else if (c == ')') {
-            FAIL("unbalanced ')'");
-        } else if (c == ']') {
-            FAIL("unbalanced ']'");
-        } else if (c == '\\') {
-            FAIL("backslash outside quoted string");
-        } else if (c >= 0x80) {
-            FAIL("8-bit character outside quoted string");
-        } else {
-            FAIL("control character in header value");
-        }
-    }
-    return addr_tok_add(t, T_END, 0, s + len, 0, error_r);
 }
 
 /* addr_is_special - is token a given special? */
@@ -613,143 +351,6 @@ void addr_list_free(struct addr_list *list)
     free(list->v);
     list->v = NULL;
     list->n = 0;
-}
-
-/* addr_path_local - RFC 5321 Local-part at s (ends at '@' or e); raw text into buf */
-static int addr_path_local(const char **sp, const char *e, char *buf, size_t *len_r,
-                           const char **error_r)
-{
-    const char *s = *sp;
-    size_t n = 0;
-
-    if (s < e && *s == '"') {
-        for (s++;; s++) {
-            if (s >= e)
-                FAIL("unterminated quoted string");
-            if (*s == '"')
-                break;
-            if (*s == '\\' && ++s >= e)
-                FAIL("unterminated quoted string");
-            if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-                FAIL("invalid character in quoted local part");
-            if (n >= ADDR_MAX_ADDR)
-                FAIL("address too long");
-            buf[n++] = *s;
-        }
-        s++;
-    } else {
-        while (s < e && *s != '@') {
-            if (n >= ADDR_MAX_ADDR)
-                FAIL("address too long");
-            buf[n++] = *s++;
-        }
-        if (!addr_is_dot_atom(buf, n))
-            FAIL(n == 0 ? "missing local part" : "invalid local part");
-    }
-    *sp = s;
-    *len_r = n;
-    return 0;
-}
-
-/* addr_path_domain - RFC 5321 Domain or address-literal spanning [s, e) */
-static int addr_path_domain(const char *s, const char *e, const char **error_r)
-{
-    const char *cp;
-    size_t label = 0;
-
-    if (s >= e)
-        FAIL("missing domain");
-    if (*s == '[') {
-        if (e - s < 3 || e[-1] != ']')
-            FAIL("invalid address literal");
-        for (cp = s + 1; cp < e - 1; cp++)
-            if (*cp < 0x21 || *cp > 0x7e || *cp == '[' || *cp == ']' || *cp == '\\')
-                FAIL("invalid address literal");
-        return 0;
-    }
-    for (cp = s; cp < e; cp++) {
-        if (*cp == '.') {
-            if (label == 0)
-                FAIL("invalid domain");
-            label = 0;
-        } else if (isalnum((unsigned char)*cp) || *cp == '-' || *cp == '_') {
-            label++;
-        } else if (*cp == '@') {
-            FAIL("more than one '@' in address");
-        } else {
-            FAIL("invalid character in domain");
-        }
-    }
-    if (label == 0)
-        FAIL("invalid domain");
-    return 0;
-}
-
-/* addr_parse_path - parse a MAIL FROM argument into a new "local@domain" or "" */
-int addr_parse_path(const char *arg, char **addr_r, const char **error_r)
-{
-    char local[ADDR_MAX_ADDR + 1], *canon;
-    const char *s, *e, *at, *cp;
-    size_t llen, clen;
-
-    *addr_r = NULL;
-    local[0] = '\0';
-    if (arg == NULL)
-        FAIL("no address");
-    if (strnlen(arg, ADDR_MAX_ADDR + 3) > ADDR_MAX_ADDR + 2)
-        FAIL("address too long");
-    for (cp = arg; *cp; cp++) {
-        if ((unsigned char)*cp >= 0x80)
-            FAIL("8-bit character in address");
-        if ((unsigned char)*cp < 0x20 && *cp != '\t')
-            FAIL("control character in address");
-    }
-    for (s = arg; addr_is_wsp((unsigned char)*s); s++)
-        ;
-    for (e = cp; e > s && addr_is_wsp((unsigned char)e[-1]); e--)
-        ;
-    if (s < e && *s == '<') {
-        if (e - s < 2 || e[-1] != '>')
-            FAIL("unbalanced '<'");
-        s++;
-        e--;
-    } else if (s < e && e[-1] == '>') {
-        FAIL("unbalanced '>'");
-    }
-    if (s == e) {
-        *addr_r = strdup("");
-        if (*addr_r == NULL)
-            FAIL("out of memory");
-        return 0;
-    }
-    if (*s == '@') { /* obsolete source route: "@a,@b:" */
-        if ((cp = memchr(s, ':', (size_t)(e - s))) == NULL)
-            FAIL("invalid source route");
-        s = cp + 1;
-    }
-    if (addr_path_local(&s, e, local, &llen, error_r) < 0)
-        return -1;
-    if (s >= e || *s != '@')
-        FAIL(s >= e ? "address has no domain" : "invalid local part");
-    at = s;
-    if (addr_path_domain(at + 1, e, error_r) < 0)
-        return -1;
-    if ((canon = addr_canon_local(local, llen)) == NULL)
-        FAIL("out of memory");
-    clen = strlen(canon);
-    if (clen + (size_t)(e - at) > ADDR_MAX_ADDR) {
-        free(canon);
-        FAIL("address too long");
-    }
-    if ((*addr_r = malloc(clen + (size_t)(e - at) + 1)) == NULL) {
-        free(canon);
-        FAIL("out of memory");
-    }
-    memcpy(*addr_r, canon, clen);
-    memcpy(*addr_r + clen, at, (size_t)(e - at));
-    (*addr_r)[clen + (size_t)(e - at)] = '\0';
-    free(canon);
-    return 0;
 }
 
 /* addr_lower - new ASCII lower-case copy, NULL when out of memory */
