@@ -346,9 +346,10 @@ harness_stop() {
 
 # harness_start_milter - run $H_AUTHMILTER -f on CONF with our Socket/PidFile/Nameservers
 #   "@CONFDIR@" in CONF is replaced by CONF's own directory.  Waits until
-#   the socket listens.  The daemon's stderr goes to $H_DIR/milter/authmilter.log.
+#   the socket listens (at most 10 s; fails at once if the daemon exits).
+#   The daemon's stderr goes to $H_DIR/milter/authmilter.log.
 harness_start_milter() {
-    local conf=$1 confdir out=$H_DIR/milter/authmilter.conf
+    local conf=$1 confdir out=$H_DIR/milter/authmilter.conf up=0
     [ -n "$H_STARTED" ] || { _h_err "harness_start first"; return 1; }
     [ -f "$conf" ] || { _h_err "no milter config $conf"; return 1; }
     [ -x "$H_AUTHMILTER" ] || { _h_err "milter binary $H_AUTHMILTER missing"; return 1; }
@@ -366,7 +367,19 @@ harness_start_milter() {
     H_MILTER_CONF=$out
     "$H_AUTHMILTER" -f -c "$out" >>"$H_DIR/milter/authmilter.log" 2>&1 &
     H_MILTER_PID=$!
-    if ! _h_wait_listen "$H_MILTERPORT" 10; then
+    # poll in short steps and give up at once if the daemon has exited
+    # (a refused configuration or key), rather than waiting the full 10 s
+    for _ in $(seq 100); do
+        if command -v ss >/dev/null 2>&1; then
+            ss -Hltn "sport = :$H_MILTERPORT" 2>/dev/null | grep -q . && { up=1; break; }
+        else
+            timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$H_MILTERPORT" 2>/dev/null &&
+                { up=1; break; }
+        fi
+        harness_milter_running || break
+        sleep 0.1
+    done
+    if [ "$up" = 0 ]; then
         _h_err "authmilter did not listen on $H_MILTERPORT"
         tail -20 "$H_DIR/milter/authmilter.log" >&2
         harness_stop_milter
