@@ -21,34 +21,19 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
-. "$top_srcdir/contrib/lib/harness.sh"
+. "$top_srcdir/t/e2e-lib.sh"
 
 PY=/usr/bin/python3
 DATA=$top_srcdir/t/data/e2e-dmarc
 AUTHSERV=mx.demo.example
 PLAN=28
-T0=$(date +%s)
-n=0
-failed=0
-accepted=0 # messages the tests expect smtp-sink to hold in the end
 HELD=""    # queue ids the tests expect in the HOLD queue
 INBOUND="" # capture files of inbound deliveries (each must carry our A-R)
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-bail() { echo "1..1"; nok "$@"; exit 1; }
-
-[ -x "$H_AUTHMILTER" ] || bail "authmilter binary present at $H_AUTHMILTER" "build it: make milter/authmilter"
 $PY -c 'import dkim, nacl, authres' 2>/dev/null ||
     bail "$PY has dkim, nacl and authres" "apt-get install python3-dkim python3-nacl python3-authres"
 command -v openssl >/dev/null || bail "openssl present"
-if ! harness_start 2>"${TMPDIR:-/tmp}/e2e-dmarc-start.$$"; then
-    bail "throwaway Postfix + smtp-sink started" "$(cat "${TMPDIR:-/tmp}/e2e-dmarc-start.$$")"
-fi
-rm -f "${TMPDIR:-/tmp}/e2e-dmarc-start.$$"
+e2e_start
 T="$H_DIR/test"
 mkdir -p "$T/keys"
 

@@ -16,33 +16,11 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
-. "$top_srcdir/contrib/lib/harness.sh"
+. "$top_srcdir/t/e2e-lib.sh"
 
 PY=/usr/bin/python3
 PLAN=20
-T0=$(date +%s)
-n=0
-failed=0
-accepted=0 # messages the tests expect smtp-sink to hold in the end
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-
-if [ ! -x "$H_AUTHMILTER" ]; then
-    echo "1..1"
-    nok "authmilter binary present at $H_AUTHMILTER" "build it: make milter/authmilter"
-    exit 1
-fi
-if ! harness_start 2>"${TMPDIR:-/tmp}/e2e-sign-start.$$"; then
-    echo "1..1"
-    nok "throwaway Postfix + smtp-sink started" "$(cat "${TMPDIR:-/tmp}/e2e-sign-start.$$")"
-    rm -f "${TMPDIR:-/tmp}/e2e-sign-start.$$"
-    exit 1
-fi
-rm -f "${TMPDIR:-/tmp}/e2e-sign-start.$$"
+e2e_start
 T="$H_DIR/test"
 K="$T/keys"
 MLOG="$H_DIR/milter/authmilter.log"

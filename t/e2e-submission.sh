@@ -12,33 +12,11 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
-. "$top_srcdir/contrib/lib/harness.sh"
+. "$top_srcdir/t/e2e-lib.sh"
 
 # SASL users: "Dave" has an upper-case login, mapped as "dave" below.
 H_USERS="alice:alice-pw bob:bob-pw carol:carol-pw Dave:dave-pw"
-T0=$(date +%s)
-n=0
-failed=0
-accepted=0 # messages the tests expect smtp-sink to hold in the end
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-
-if [ ! -x "$H_AUTHMILTER" ]; then
-    echo "1..1"
-    nok "authmilter binary present at $H_AUTHMILTER" "build it: make milter/authmilter"
-    exit 1
-fi
-if ! harness_start 2>"${TMPDIR:-/tmp}/e2e-start.$$"; then
-    echo "1..1"
-    nok "throwaway Postfix + smtp-sink started" "$(cat "${TMPDIR:-/tmp}/e2e-start.$$")"
-    rm -f "${TMPDIR:-/tmp}/e2e-start.$$"
-    exit 1
-fi
-rm -f "${TMPDIR:-/tmp}/e2e-start.$$"
+e2e_start
 T="$H_DIR/test"
 mkdir -p "$T"
 

@@ -1,0 +1,34 @@
+# t/e2e-lib.sh - the shared start of the end-to-end tests (sourced).
+#
+# Defines the TAP counters and ok/nok/bail, and e2e_start, which checks that
+# the daemon is built and starts the throwaway Postfix of
+# contrib/lib/harness.sh (set H_USERS and friends before calling it).  On
+# failure e2e_start prints a one-line plan with the reason and exits 1: a
+# missing binary or Postfix is a failure, never a pass.
+
+. "$top_srcdir/contrib/lib/harness.sh"
+
+T0=$(date +%s)
+n=0
+failed=0
+accepted=0 # messages the tests expect smtp-sink to hold in the end
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+    local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+bail() { echo "1..1"; nok "$@"; exit 1; }
+
+# e2e_start - the daemon binary must exist; start Postfix and smtp-sink
+e2e_start() {
+    local err="${TMPDIR:-/tmp}/e2e-start.$$"
+    [ -x "$H_AUTHMILTER" ] || bail "authmilter binary present at $H_AUTHMILTER" "build it: make milter/authmilter"
+    if ! harness_start 2>"$err"; then
+        local why
+        why=$(cat "$err")
+        rm -f "$err"
+        bail "throwaway Postfix + smtp-sink started" "$why"
+    fi
+    rm -f "$err"
+}
