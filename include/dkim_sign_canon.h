@@ -1,6 +1,6 @@
 /*
  * NAME
- *	dkim_sign_canon - RFC 6376 canonicalization (implemented in dkim_sign.c)
+ *	dkim_sign_canon - RFC 6376 canonicalization (implemented in dkim_sign_canon.c)
  * SYNOPSIS
  *	#include "dkim_sign_canon.h"
  *

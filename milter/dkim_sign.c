@@ -7,11 +7,9 @@
  *	Native engine: headers named in the sign list are kept in canonical
  *	form (nothing else is stored), the body is canonicalized and hashed
  *	as it streams (one SHA-256 shared by all signatures, which all use
- *	the same canonicalization), and dkim_signer_finish() builds each
- *	DKIM-Signature, hashes the selected headers bottom-up (RFC 6376
- *	5.4.2) plus the signature header with an empty b=, and signs the
- *	digest with the cached EVP_PKEY: RSASSA-PKCS1-v1_5 with SHA-256, or
- *	Ed25519 over the SHA-256 digest (RFC 8463).
+ *	the same canonicalization), and dkim_signer_finish() has
+ *	native_finish() (milter/dkim_sign_native.c) build and sign each
+ *	DKIM-Signature.
  *
  *	libopendkim engine: the same input handed to one DKIM handle per
  *	key, on a DKIM_LIB of the signer's own (options are per library in
@@ -19,8 +17,8 @@
  *
  *	Both engines follow the same sign list and oversigning rules, so the
  *	tests can compare their bh= and h= values.  The canonicalization
- *	functions (include/dkim_sign_canon.h) live here too, so that the
- *	module is the one file milter/dkim_sign.c; they have no state.
+ *	functions (include/dkim_sign_canon.h) are in milter/dkim_sign_canon.c;
+ *	the state the three files share is in include/dkim_sign_int.h.
  * DIAGNOSTICS
  *	dkim_signer_error() after a -1 return.
  */
@@ -34,17 +32,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/rsa.h>
 
 #include <dkim.h>
 
 #include "dkim_sign.h"
 #include "dkim_sign_canon.h"
-
-#define SIG_NAME "DKIM-Signature"
-#define SIG_PREFIX_LEN (sizeof(SIG_NAME) + 1) /* "DKIM-Signature: " */
-#define FOLD_WIDTH 78
-#define MAX_NAMES 64 /* distinct names in the sign list */
+#include "dkim_sign_int.h"
 
 const char *const dkim_sign_default_headers[] = {
     "From",           "To",           "Cc",
@@ -58,43 +51,7 @@ const char *const dkim_sign_default_headers[] = {
 
 static const char *const default_oversign[] = {"From", NULL};
 
-struct stored_hdr {
-    size_t name; /* index into signer->names */
-    char *canon;
-    size_t len;
-};
-
-enum signer_state { ST_HEADERS, ST_BODY, ST_DONE, ST_FAILED };
-
-struct dkim_signer {
-    enum signer_state state;
-    struct dkim_sign_options opt;
-    const struct dkim_key *keys[KEYSET_MAX_SIGS];
-    size_t nkeys;
-    char *from_domain;
-
-    /* sign list: distinct names, and whether each is oversigned */
-    const char *names[MAX_NAMES];
-    bool oversign[MAX_NAMES];
-    size_t nnames;
-
-    /* native engine */
-    struct stored_hdr *hdrs;
-    size_t nhdrs, hdr_bytes;
-    EVP_MD_CTX *body_md;
-    struct canon_body body;
-
-    /* libopendkim engine */
-    DKIM_LIB *lib;
-    DKIM *dkim[KEYSET_MAX_SIGS];
-
-    struct dkim_sig_header sigs[KEYSET_MAX_SIGS];
-    size_t nsigs;
-    char describe[KEYSET_MAX_SIGS * 200];
-    char error[256];
-};
-
-static EVP_MD *sign_sha256;
+EVP_MD *sign_sha256;
 static pthread_once_t sign_once = PTHREAD_ONCE_INIT;
 
 /* sign_init_once - fetch SHA-256 once (an implicit fetch per use is slow) */
@@ -104,8 +61,7 @@ static void sign_init_once(void)
 }
 
 /* signer_fail - record an error, refuse further input; returns -1 */
-static int __attribute__((format(printf, 2, 3)))
-signer_fail(struct dkim_signer *s, const char *fmt, ...)
+int __attribute__((format(printf, 2, 3))) signer_fail(struct dkim_signer *s, const char *fmt, ...)
 {
     va_list ap;
 
@@ -116,198 +72,6 @@ signer_fail(struct dkim_signer *s, const char *fmt, ...)
     ERR_clear_error();
     return -1;
 }
-
-/* xmalloc - malloc, fatal on exhaustion */
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size);
-
-    if (p == NULL) {
-        fputs("dkim_sign: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-/* --- canonicalization (RFC 6376 3.4), see include/dkim_sign_canon.h --- */
-
-#define IS_WSP(c) ((c) == ' ' || (c) == '\t')
-
-/* canon_header_text - "Name: value" with CRLF folding, no final CRLF */
-char *canon_header_text(const char *name, const char *value, bool leadspace)
-{
-    size_t nlen = strlen(name), vlen = strlen(value), i;
-    char *out = xmalloc(nlen + 2 + 2 * vlen + 1), *p = out;
-
-    memcpy(p, name, nlen);
-    p += nlen;
-    *p++ = ':';
-    if (!leadspace)
-        *p++ = ' ';
-    for (i = 0; i < vlen; i++) {
-        if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
-            *p++ = '\r';
-        *p++ = value[i];
-    }
-    *p = 0;
-    return out;
-}
-
-/* canon_relaxed_value - append the relaxed form of a value: unfold, squeeze, trim */
-static char *canon_relaxed_value(char *p, const char *value)
-{
-    bool wsp = false, started = false;
-
-    for (; *value; value++) {
-        unsigned char c = (unsigned char)*value;
-
-        if (c == '\r' || c == '\n')
-            continue;
-        if (IS_WSP(c)) {
-            wsp = true;
-            continue;
-        }
-        if (wsp && started)
-            *p++ = ' ';
-        wsp = false;
-        started = true;
-        *p++ = (char)c;
-    }
-    return p;
-}
-
-/* canon_header - one canonical header line ending in CRLF */
-char *canon_header(const char *name, const char *value, enum dkim_sign_canon canon, bool leadspace,
-                   size_t *len_r)
-{
-    size_t nlen = strlen(name), i;
-    char *out, *p;
-
-    if (canon == DKIM_SIGN_CANON_SIMPLE) {
-        out = canon_header_text(name, value, leadspace);
-        *len_r = strlen(out) + 2;
-        out = realloc(out, *len_r + 1);
-        if (out == NULL) {
-            fputs("dkim_sign: out of memory\n", stderr);
-            abort();
-        }
-        memcpy(out + *len_r - 2, "\r\n", 3);
-        return out;
-    }
-    while (nlen > 0 && IS_WSP(name[nlen - 1]))
-        nlen--;
-    out = xmalloc(nlen + strlen(value) + 4);
-    for (i = 0, p = out; i < nlen; i++) {
-        char c = name[i];
-
-        *p++ = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    *p++ = ':';
-    p = canon_relaxed_value(p, value);
-    *p++ = '\r';
-    *p++ = '\n';
-    *p = 0;
-    *len_r = (size_t)(p - out);
-    return out;
-}
-
-/* canon_body_init - start a body in a digest context already initialised */
-void canon_body_init(struct canon_body *cb, enum dkim_sign_canon canon, EVP_MD_CTX *md)
-{
-    memset(cb, 0, offsetof(struct canon_body, out));
-    cb->md = md;
-    cb->canon = canon;
-}
-
-/* canon_flush - hash what is buffered */
-static int canon_flush(struct canon_body *cb)
-{
-    if (cb->out_len > 0 && EVP_DigestUpdate(cb->md, cb->out, cb->out_len) != 1)
-        return -1;
-    cb->out_len = 0;
-    return 0;
-}
-
-/* canon_emit - buffer bytes for the digest */
-static int canon_emit(struct canon_body *cb, const char *data, size_t len)
-{
-    if (cb->out_len + len > sizeof(cb->out) && canon_flush(cb) < 0)
-        return -1;
-    memcpy(cb->out + cb->out_len, data, len);
-    cb->out_len += len;
-    cb->emitted = true;
-    return 0;
-}
-
-/* canon_data - one byte of line content */
-static int canon_data(struct canon_body *cb, unsigned char c)
-{
-    if (cb->canon == DKIM_SIGN_CANON_RELAXED && IS_WSP(c)) {
-        cb->wsp_pending = true;
-        return 0;
-    }
-    for (; cb->blank_lines > 0; cb->blank_lines--)
-        if (canon_emit(cb, "\r\n", 2) < 0)
-            return -1;
-    if (cb->wsp_pending) {
-        cb->wsp_pending = false;
-        if (canon_emit(cb, " ", 1) < 0)
-            return -1;
-        cb->line_len++;
-    }
-    cb->line_len++;
-    return canon_emit(cb, (const char *)&c, 1);
-}
-
-/* canon_eol - end of one line */
-static int canon_eol(struct canon_body *cb)
-{
-    cb->wsp_pending = false; /* relaxed: trailing white space goes */
-    if (cb->line_len == 0) {
-        cb->blank_lines++;
-        return 0;
-    }
-    cb->line_len = 0;
-    return canon_emit(cb, "\r\n", 2);
-}
-
-/* canon_body_update - stream a chunk */
-int canon_body_update(struct canon_body *cb, const unsigned char *buf, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = buf[i];
-
-        if (c == '\n') {
-            cb->cr_pending = false;
-            if (canon_eol(cb) < 0)
-                return -1;
-            continue;
-        }
-        if (cb->cr_pending && canon_data(cb, '\r') < 0)
-            return -1;
-        cb->cr_pending = (c == '\r');
-        if (!cb->cr_pending && canon_data(cb, c) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* canon_body_final - finish the body: last line, empty-body rules */
-int canon_body_final(struct canon_body *cb)
-{
-    if (cb->cr_pending && canon_data(cb, '\r') < 0)
-        return -1;
-    cb->cr_pending = false;
-    if (cb->line_len > 0 && canon_eol(cb) < 0)
-        return -1;
-    if (cb->canon == DKIM_SIGN_CANON_SIMPLE && !cb->emitted && canon_emit(cb, "\r\n", 2) < 0)
-        return -1;
-    return canon_flush(cb);
-}
-
-/* --- the signer --- */
 
 /* name_index - position of a header name in the sign list, or -1 */
 static int name_index(const struct dkim_signer *s, const char *name)
@@ -333,22 +97,16 @@ static void name_add(struct dkim_signer *s, const char *name, bool oversign)
     }
 }
 
-/* key_domain - the d= of a key for this message */
-static const char *key_domain(const struct dkim_signer *s, const struct dkim_key *key)
+/* sign_key_domain - the d= of a key for this message */
+const char *sign_key_domain(const struct dkim_signer *s, const struct dkim_key *key)
 {
     return strcmp(key->domain, "%") == 0 ? s->from_domain : key->domain;
 }
 
-/* key_alg - the a= of a key */
-static const char *key_alg(const struct dkim_key *key)
+/* sign_key_alg - the a= of a key */
+const char *sign_key_alg(const struct dkim_key *key)
 {
     return key->type == DKIM_KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256";
-}
-
-/* canon_name - "relaxed" or "simple" */
-static const char *canon_name(enum dkim_sign_canon c)
-{
-    return c == DKIM_SIGN_CANON_SIMPLE ? "simple" : "relaxed";
 }
 
 /* odkim_start - libopendkim engine: one library, one handle per key */
@@ -387,7 +145,7 @@ static const char *odkim_start(struct dkim_signer *s)
 
         s->dkim[i] = dkim_sign(
             s->lib, (const unsigned char *)"authmilter", NULL, key->pem,
-            (const unsigned char *)key->selector, (const unsigned char *)key_domain(s, key),
+            (const unsigned char *)key->selector, (const unsigned char *)sign_key_domain(s, key),
             s->opt.header_canon == DKIM_SIGN_CANON_SIMPLE ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED,
             s->opt.body_canon == DKIM_SIGN_CANON_SIMPLE ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED,
             key->type == DKIM_KEY_ED25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256, -1, &st);
@@ -404,8 +162,8 @@ static void signer_describe(struct dkim_signer *s)
 
     for (i = 0; i < s->nkeys && off < sizeof(s->describe); i++) {
         int n = snprintf(s->describe + off, sizeof(s->describe) - off, "%sd=%.100s s=%.60s a=%s",
-                         i ? ", " : "", key_domain(s, s->keys[i]), s->keys[i]->selector,
-                         key_alg(s->keys[i]));
+                         i ? ", " : "", sign_key_domain(s, s->keys[i]), s->keys[i]->selector,
+                         sign_key_alg(s->keys[i]));
         if (n < 0)
             break;
         off += (size_t)n;
@@ -548,198 +306,6 @@ int dkim_signer_body(struct dkim_signer *s, const unsigned char *buf, size_t len
     return 0;
 }
 
-/* struct fold - a header value being built with CRLF folding */
-struct fold {
-    char *buf;
-    size_t len, cap, col;
-};
-
-/* fold_put - append bytes */
-static void fold_put(struct fold *f, const char *data, size_t len)
-{
-    if (f->len + len + 1 > f->cap) {
-        f->cap = (f->len + len + 1) * 2;
-        f->buf = realloc(f->buf, f->cap);
-        if (f->buf == NULL) {
-            fputs("dkim_sign: out of memory\n", stderr);
-            abort();
-        }
-    }
-    memcpy(f->buf + f->len, data, len);
-    f->len += len;
-    f->buf[f->len] = 0;
-    f->col += len;
-}
-
-/* fold_break - start a continuation line */
-static void fold_break(struct fold *f)
-{
-    fold_put(f, "\r\n\t", 3);
-    f->col = 8;
-}
-
-/* fold_tag - append "tag=value;" as one unit, breaking before it if needed */
-static void fold_tag(struct fold *f, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        n = (int)strlen(tmp);
-    if (f->len > 0) {
-        if (f->col + 1 + (size_t)n > FOLD_WIDTH)
-            fold_break(f);
-        else
-            fold_put(f, " ", 1);
-    }
-    fold_put(f, tmp, (size_t)n);
-}
-
-/* fold_split - append a long value in pieces; breaks allowed between pieces */
-static void fold_split(struct fold *f, const char *data, size_t len, char sep)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        size_t piece = 1;
-
-        if (sep != 0) {
-            const char *p = memchr(data + i, sep, len - i);
-
-            piece = p ? (size_t)(p - (data + i)) + 1 : len - i;
-        } else {
-            if (f->col >= FOLD_WIDTH)
-                fold_break(f);
-            piece = len - i;
-            if (piece > FOLD_WIDTH - f->col)
-                piece = FOLD_WIDTH - f->col;
-        }
-        if (f->col + piece > FOLD_WIDTH && f->col > 8)
-            fold_break(f);
-        fold_put(f, data + i, piece);
-        i += piece;
-    }
-}
-
-/* b64 - base64 of binary data into a malloc'd string */
-static char *b64(const unsigned char *data, size_t len)
-{
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
-}
-
-/* native_hlist - build h= and hash the selected headers bottom-up */
-static void native_hlist(struct dkim_signer *s, EVP_MD_CTX *md, char *hlist, size_t size)
-{
-    size_t i, j, k, off = 0, count, idx[DKIM_SIGN_MAX_INSTANCES];
-
-    hlist[0] = 0;
-    for (i = 0; i < s->nnames; i++) {
-        /* the last DKIM_SIGN_MAX_INSTANCES instances, bottom-up */
-        count = 0;
-        for (j = s->nhdrs; j-- > 0 && count < DKIM_SIGN_MAX_INSTANCES;)
-            if (s->hdrs[j].name == i)
-                idx[count++] = j;
-        for (k = 0; k < count + (s->oversign[i] ? 1 : 0); k++) {
-            if (k < count)
-                EVP_DigestUpdate(md, s->hdrs[idx[k]].canon, s->hdrs[idx[k]].len);
-            off += (size_t)snprintf(hlist + off, size - off, "%s%s", off ? ":" : "", s->names[i]);
-            if (off >= size)
-                off = size - 1;
-        }
-    }
-}
-
-/* native_sign - sign a SHA-256 digest with a cached key; length or 0 */
-static size_t native_sign(const struct dkim_key *key, const unsigned char *digest,
-                          unsigned char *sig, size_t size)
-{
-    size_t len = size;
-    int ok;
-
-    if (key->type == DKIM_KEY_ED25519) {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-        ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-             EVP_DigestSign(ctx, sig, &len, digest, 32) == 1;
-        EVP_MD_CTX_free(ctx);
-    } else {
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key->pkey, NULL);
-
-        ok = ctx != NULL && EVP_PKEY_sign_init(ctx) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-             EVP_PKEY_CTX_set_signature_md(ctx, sign_sha256) == 1 &&
-             EVP_PKEY_sign(ctx, sig, &len, digest, 32) == 1;
-        EVP_PKEY_CTX_free(ctx);
-    }
-    return ok ? len : 0;
-}
-
-/* native_one - build and sign one DKIM-Signature; 0 or -1 */
-static int native_one(struct dkim_signer *s, const struct dkim_key *key, const char *bh,
-                      struct dkim_sig_header *out)
-{
-    unsigned char digest[EVP_MAX_MD_SIZE], sig[1024];
-    char hlist[MAX_NAMES * DKIM_SIGN_MAX_INSTANCES * 8];
-    struct fold f = {NULL, 0, 0, SIG_PREFIX_LEN};
-    long long t = s->opt.fixed_time ? (long long)s->opt.fixed_time : (long long)time(NULL);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int dlen = 0;
-    size_t siglen, i, j;
-    char *canon, *sigb64;
-    int ok;
-
-    if (md == NULL || EVP_DigestInit_ex(md, sign_sha256, NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        return signer_fail(s, "cannot start SHA-256");
-    }
-    native_hlist(s, md, hlist, sizeof(hlist));
-    fold_tag(&f, "v=1;");
-    fold_tag(&f, "a=%s;", key_alg(key));
-    fold_tag(&f, "c=%s/%s;", canon_name(s->opt.header_canon), canon_name(s->opt.body_canon));
-    fold_tag(&f, "d=%.253s;", key_domain(s, key));
-    fold_tag(&f, "s=%.63s;", key->selector);
-    fold_tag(&f, "t=%lld;", t);
-    if (s->opt.ttl != 0)
-        fold_tag(&f, "x=%lld;", t + (long long)s->opt.ttl);
-    fold_tag(&f, "h=");
-    fold_split(&f, hlist, strlen(hlist), ':');
-    fold_put(&f, ";", 1);
-    fold_tag(&f, "bh=");
-    fold_split(&f, bh, strlen(bh), 0);
-    fold_put(&f, ";", 1);
-    fold_tag(&f, "b=");
-
-    /* the signature header itself, b= empty, no final CRLF */
-    canon = canon_header(SIG_NAME, f.buf, s->opt.header_canon, false, &i);
-    ok = EVP_DigestUpdate(md, canon, i - 2) == 1 && EVP_DigestFinal_ex(md, digest, &dlen) == 1;
-    free(canon);
-    EVP_MD_CTX_free(md);
-    siglen = ok ? native_sign(key, digest, sig, sizeof(sig)) : 0;
-    if (siglen == 0) {
-        free(f.buf);
-        return signer_fail(s, "signing with key %.100s failed", key->name);
-    }
-    sigb64 = b64(sig, siglen);
-    fold_split(&f, sigb64, strlen(sigb64), 0);
-    free(sigb64);
-
-    /* CRLF folding becomes LF for smfi_insheader */
-    for (i = j = 0; i < f.len; i++)
-        if (f.buf[i] != '\r')
-            f.buf[j++] = f.buf[i];
-    f.buf[j] = 0;
-    out->name = SIG_NAME;
-    out->value = f.buf;
-    return 0;
-}
-
 /* odkim_finish - libopendkim engine: end of message, fetch each header */
 static int odkim_finish(struct dkim_signer *s)
 {
@@ -756,7 +322,7 @@ static int odkim_finish(struct dkim_signer *s)
                                dkim_getresultstr(st),
                                dkim_geterror(s->dkim[i]) ? dkim_geterror(s->dkim[i]) : "");
         s->sigs[i].name = SIG_NAME;
-        s->sigs[i].value = xmalloc(len + 1);
+        s->sigs[i].value = sign_xmalloc(len + 1);
         for (j = 0; len > 0 && *hdr; hdr++, len--)
             if (*hdr != '\r')
                 s->sigs[i].value[j++] = (char)*hdr;
@@ -769,11 +335,6 @@ static int odkim_finish(struct dkim_signer *s)
 /* dkim_signer_finish - compute every signature */
 int dkim_signer_finish(struct dkim_signer *s, const struct dkim_sig_header **sigs_r, size_t *n_r)
 {
-    unsigned char bh[EVP_MAX_MD_SIZE];
-    unsigned int bhlen = 0;
-    char *bh64;
-    size_t i;
-
     *sigs_r = NULL;
     *n_r = 0;
     if (s->state == ST_HEADERS && dkim_signer_eoh(s) < 0)
@@ -781,26 +342,8 @@ int dkim_signer_finish(struct dkim_signer *s, const struct dkim_sig_header **sig
     if (s->state != ST_BODY)
         return s->state == ST_FAILED ? -1 : signer_fail(s, "finished twice");
     s->state = ST_DONE;
-    if (s->lib != NULL) {
-        if (odkim_finish(s) < 0)
-            return -1;
-    } else {
-        for (i = 0; i < s->nhdrs && s->hdrs[i].name != 0; i++)
-            ;
-        if (i == s->nhdrs)
-            return signer_fail(s, "message has no From header");
-        if (canon_body_final(&s->body) < 0 || EVP_DigestFinal_ex(s->body_md, bh, &bhlen) != 1)
-            return signer_fail(s, "body hash failed");
-        bh64 = b64(bh, bhlen);
-        for (i = 0; i < s->nkeys; i++) {
-            if (native_one(s, s->keys[i], bh64, &s->sigs[i]) < 0) {
-                free(bh64);
-                return -1;
-            }
-            s->nsigs = i + 1;
-        }
-        free(bh64);
-    }
+    if ((s->lib != NULL ? odkim_finish(s) : native_finish(s)) < 0)
+        return -1;
     *sigs_r = s->sigs;
     *n_r = s->nsigs;
     return 0;
