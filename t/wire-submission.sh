@@ -94,6 +94,28 @@ check "-t: alice with From: bob is refused, reply printed" bash -c "'$AM' -c '$t
 check "-t: no login on submission is refused with 530" bash -c "'$AM' -c '$tmp/am.conf' -t '$tmp/ok.eml' --daemon-name ORIGINATING --mail-from alice@example.com | grep -q '^reply: 530 5.7.0'"
 check "-t: inbound is not checked" bash -c "'$AM' -c '$tmp/am.conf' -t '$tmp/bob.eml' --daemon-name smtpd --mail-from bob@example.com | grep -qx 'action: accept'"
 
+# switches and structural rules of the submission path
+tcase() { # NAME CONF MSGFILE LOGIN MAILFROM EXPECTED-LINE-REGEX
+    "$AM" -c "$2" -t "$3" --daemon-name ORIGINATING --login "$4" --mail-from "$5" >"$tmp/tcase.out" 2>/dev/null
+    check "$1" grep -qE "$6" "$tmp/tcase.out"
+}
+printf 'From: alice@example.com\nSender: Bob <bob@example.com>\nSubject: t\n\nbody\n' >"$tmp/sender.eml"
+printf 'To: x@example.net\nSubject: no from\n\nbody\n' >"$tmp/nofrom.eml"
+printf 'From: alice@example.com <broken\nSubject: t\n\nbody\n' >"$tmp/badfrom.eml"
+printf 'From: team:;\nSubject: t\n\nbody\n' >"$tmp/emptyfrom.eml"
+cp "$tmp/am.conf" "$tmp/nohdr.conf"; printf 'HeaderFromCheck no\nSenderHeaderCheck no\n' >>"$tmp/nohdr.conf"
+cp "$tmp/am.conf" "$tmp/nullrej.conf"; echo 'NullSenderLogin reject' >>"$tmp/nullrej.conf"
+tcase "-t: Sender: bob refused by default" "$tmp/am.conf" "$tmp/sender.eml" alice alice@example.com '^reply: 553 5.7.1 Sender: address <bob@example.com>'
+tcase "-t: SenderHeaderCheck no lets Sender: bob pass" "$tmp/nohdr.conf" "$tmp/sender.eml" alice alice@example.com '^action: accept'
+tcase "-t: HeaderFromCheck no lets From: bob pass" "$tmp/nohdr.conf" "$tmp/bob.eml" alice alice@example.com '^action: accept'
+tcase "-t: HeaderFromCheck no still checks the envelope" "$tmp/nohdr.conf" "$tmp/bob.eml" alice bob@example.com '^reply: 553 5.7.1 Sender address <bob@example.com>'
+tcase "-t: no From: refused with 550 5.6.0" "$tmp/am.conf" "$tmp/nofrom.eml" alice alice@example.com '^reply: 550 5.6.0 Message has no From: header'
+tcase "-t: unparsable From: refused with 550 5.6.0" "$tmp/am.conf" "$tmp/badfrom.eml" alice alice@example.com '^reply: 550 5.6.0 Malformed From: header'
+tcase "-t: From: without an address refused" "$tmp/am.conf" "$tmp/emptyfrom.eml" alice alice@example.com '^reply: 550 5.6.0 From: header has no address'
+tcase "-t: null sender from a login accepted by default" "$tmp/am.conf" "$tmp/ok.eml" alice '<>' '^action: accept'
+tcase "-t: null sender still needs an own From:" "$tmp/am.conf" "$tmp/bob.eml" alice '<>' '^reply: 553 5.7.1 From: address'
+tcase "-t: NullSenderLogin reject refuses <>" "$tmp/nullrej.conf" "$tmp/ok.eml" alice '<>' '^reply: 553 5.7.1 Null sender'
+
 # forged Authentication-Results: ours (any case, comments, garbage) removed from
 # the highest index down, foreign ones kept; submission gets auth=pass
 {
