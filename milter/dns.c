@@ -398,9 +398,15 @@ struct dns_resolver *dns_resolver_new(const struct dns_options *opt, char **erro
         return setup_error(r, error_r, "libunbound: cannot create a context");
     if ((err = ub_ctx_async(r->ctx, 1)) != 0)
         return setup_error(r, error_r, "libunbound: threads: %s", ub_strerror(err));
+    /* A domain whose servers never answer must not make the forwarders look
+     * dead to every other lookup: keep probing them and forget failures
+     * soon.  (Capping infra-cache-max-rtt makes it worse: a server at the
+     * cap is not used at all.) */
     if ((err = ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no")) != 0 ||
         (err = ub_ctx_set_option(r->ctx, "outgoing-range:", "512")) != 0 ||
-        (err = ub_ctx_set_option(r->ctx, "num-queries-per-thread:", "1024")) != 0)
+        (err = ub_ctx_set_option(r->ctx, "num-queries-per-thread:", "1024")) != 0 ||
+        (err = ub_ctx_set_option(r->ctx, "infra-keep-probing:", "yes")) != 0 ||
+        (err = ub_ctx_set_option(r->ctx, "infra-host-ttl:", "60")) != 0)
         return setup_error(r, error_r, "libunbound: %s", ub_strerror(err));
     if (opt && opt->nameservers && opt->nameservers[0]) {
         for (ns = opt->nameservers; *ns; ns++)

@@ -139,10 +139,12 @@ static void reload(const char *path)
     log_info("configuration reloaded from %s", path);
 }
 
-/* serve - the daemon */
+/* serve - the daemon; takes over the caller's reference to cfg */
 static int serve(struct config *cfg, const char *path, bool foreground)
 {
-    const char *sockpath = milter_socket_path(cfg->socket);
+    char *sockpath = milter_socket_path(cfg->socket) ? strdup(milter_socket_path(cfg->socket))
+                                                     : NULL;
+    char *pidfile = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
     char *error = NULL;
     sigset_t set;
     pthread_t tid;
@@ -150,18 +152,19 @@ static int serve(struct config *cfg, const char *path, bool foreground)
 
     if (milter_setup(cfg->socket, cfg->umask, &error) < 0) {
         log_err("%s", error ? error : "milter set-up failed");
-        return 1;
+        goto fail;
     }
     if (!foreground && daemon(0, 0) < 0) {
         log_warn_errno("cannot go to the background");
-        return 1;
+        goto fail;
     }
     log_open("authmilter", foreground, cfg->syslog_facility);
-    if (cfg->pid_file)
-        write_pidfile(cfg->pid_file);
+    if (pidfile)
+        write_pidfile(pidfile);
     if (cfg->user_id && drop_privileges(cfg->user_id, sockpath) < 0)
-        return 1;
-    config_install(config_ref(cfg));
+        goto fail;
+    log_info("started: socket=%s config=%s", cfg->socket, path ? path : "(defaults)");
+    config_install(cfg); /* the registry holds the start-up snapshot from now on */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
@@ -170,9 +173,9 @@ static int serve(struct config *cfg, const char *path, bool foreground)
     signal(SIGPIPE, SIG_IGN);
     if (pthread_create(&tid, NULL, milter_thread, &rc) != 0) {
         log_err("cannot start the milter thread");
-        return 1;
+        rc = 1;
+        goto out;
     }
-    log_info("started: socket=%s config=%s", cfg->socket, path ? path : "(defaults)");
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
@@ -185,13 +188,21 @@ static int serve(struct config *cfg, const char *path, bool foreground)
     log_info("stopping on signal %d", sig);
     milter_stop();
     pthread_join(tid, NULL);
-    if (cfg->pid_file)
-        unlink(cfg->pid_file);
+out:
+    if (pidfile)
+        unlink(pidfile);
     if (sockpath)
         unlink(sockpath);
     config_install(NULL);
     dkim_verify_shutdown();
+    free(pidfile);
+    free(sockpath);
     return rc ? 1 : 0;
+fail:
+    config_unref(&cfg);
+    free(pidfile);
+    free(sockpath);
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -247,7 +258,7 @@ int main(int argc, char **argv)
     } else if (ta.file) {
         rc = testmode_run(cfg, &ta);
     } else {
-        rc = serve(cfg, path, foreground);
+        return serve(cfg, path, foreground); /* serve() owns cfg */
     }
     config_unref(&cfg);
     return rc;
