@@ -38,15 +38,15 @@ struct msgctx {
     struct verdict verdict; /* VERDICT_CONTINUE until decided */
     char why[512];          /* reason for the log line */
     char queue_id[64];
-    struct dkim_signer *signer; /* submission, authorised, keys apply */
-    struct spf_outcome *spf;    /* inbound, after end of headers */
-    struct dkim_verifier *verifier;      /* inbound */
+    struct dkim_signer *signer;         /* submission, authorised, keys apply */
+    struct spf_outcome *spf;            /* inbound, after end of headers */
+    struct dkim_verifier *verifier;     /* inbound */
     const struct dkim_sig_result *dkim; /* owned by the verifier */
     size_t ndkim;
     struct dmarc_outcome *dmarc; /* inbound, at end of message */
     char quarantine[300];        /* non-empty: hold the message, this reason */
-    struct timespec deadline;   /* DNS deadline of this message */
-    char signed_by[512];        /* "d=... s=... a=..." for the log */
+    struct timespec deadline;    /* DNS deadline of this message */
+    char signed_by[512];         /* "d=... s=... a=..." for the log */
 };
 
 struct conn {

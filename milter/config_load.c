@@ -29,11 +29,11 @@ static struct dkim_sign_options *config_sign_options(const struct config *cfg)
     o->sign_headers = (const char *const *)cfg->sign_headers;
     o->oversign_headers = (const char *const *)cfg->oversign_headers;
     slash = strchr(canon, '/');
-    o->header_canon = strncasecmp(canon, "simple", 6) == 0 ? DKIM_SIGN_CANON_SIMPLE
-                                                          : DKIM_SIGN_CANON_RELAXED;
+    o->header_canon =
+        strncasecmp(canon, "simple", 6) == 0 ? DKIM_SIGN_CANON_SIMPLE : DKIM_SIGN_CANON_RELAXED;
     canon = slash ? slash + 1 : canon;
-    o->body_canon = strncasecmp(canon, "simple", 6) == 0 ? DKIM_SIGN_CANON_SIMPLE
-                                                        : DKIM_SIGN_CANON_RELAXED;
+    o->body_canon =
+        strncasecmp(canon, "simple", 6) == 0 ? DKIM_SIGN_CANON_SIMPLE : DKIM_SIGN_CANON_RELAXED;
     o->ttl = (unsigned long)cfg->signature_ttl;
     o->engine = DKIM_ENGINE_NATIVE;
     o->value_leadspace = true; /* the engine always passes the raw value */

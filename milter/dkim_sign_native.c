@@ -13,7 +13,7 @@
  *	6376 5.4.2) plus the signature header with an empty b=, and signs
  *	the digest with the cached EVP_PKEY: RSASSA-PKCS1-v1_5 with
  *	SHA-256, or Ed25519 over the SHA-256 digest (RFC 8463).  The
- *	headers go to s->sigs, LF-folded as smfi_insheader() wants them.
+ *	headers go to s->sigs, LF-folded as libmilter's header insertion wants them.
  * DIAGNOSTICS
  *	0, or -1 after signer_fail(): no From header, a digest or signing
  *	failure.  Memory exhaustion aborts.

@@ -43,7 +43,8 @@ void inbound_eoh(struct conn *c)
     struct spf_request req;
 
     if (c->cfg->dns == NULL || (m->spf = calloc(1, sizeof(*m->spf))) == NULL) {
-        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
+        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0",
+                    "Internal error, try again later");
         snprintf(m->why, sizeof(m->why), "no resolver or out of memory for SPF");
         return;
     }
@@ -56,7 +57,8 @@ void inbound_eoh(struct conn *c)
     req.check_helo = 1;
     req.trace = c->tracing;
     if (spf_check(c->cfg->dns, &req, m->spf) < 0) {
-        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
+        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0",
+                    "Internal error, try again later");
         snprintf(m->why, sizeof(m->why), "SPF evaluation failed");
         return;
     }

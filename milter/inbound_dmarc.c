@@ -112,13 +112,12 @@ static void dmarc_enforce(struct conn *c, const struct dmarc_outcome *o)
         return;
     if (strcmp(o->disposition, "reject") == 0 && how == DMARC_ENFORCE_REJECT) {
         verdict_set(&m->verdict, VERDICT_REJECT, "550", "5.7.1",
-                    "Unauthenticated mail from %.200s refused by its DMARC policy",
-                    o->from_domain);
-        snprintf(m->why, sizeof(m->why), "DMARC %s=reject: %s",
-                 o->policy_tag ? o->policy_tag : "p", o->reason ? o->reason : "");
+                    "Unauthenticated mail from %.200s refused by its DMARC policy", o->from_domain);
+        snprintf(m->why, sizeof(m->why), "DMARC %s=reject: %s", o->policy_tag ? o->policy_tag : "p",
+                 o->reason ? o->reason : "");
     } else if (strcmp(o->disposition, "none") != 0) {
-        snprintf(m->quarantine, sizeof(m->quarantine), "DMARC %s policy of %.200s",
-                 o->disposition, o->from_domain);
+        snprintf(m->quarantine, sizeof(m->quarantine), "DMARC %s policy of %.200s", o->disposition,
+                 o->from_domain);
         snprintf(m->why, sizeof(m->why), "DMARC quarantine: %s", o->reason ? o->reason : "");
     }
 }
@@ -163,7 +162,8 @@ void inbound_dmarc_eom(struct conn *c)
     if ((m->dmarc = calloc(1, sizeof(*m->dmarc))) == NULL ||
         dmarc_evaluate(c->cfg->dmarc, &in, m->dmarc) < 0) {
         free(domain);
-        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
+        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0",
+                    "Internal error, try again later");
         snprintf(m->why, sizeof(m->why), "DMARC evaluation failed");
         return;
     }

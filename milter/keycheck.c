@@ -147,7 +147,8 @@ int keycheck_dns(const struct config *cfg, FILE *out)
             fprintf(out, "ok %s (%s)\n", name, k->name);
         else
             fprintf(out, "%s: %s (%s)%s%s\n", verdict, name, k->name,
-                    status != DNS_OK && *ans.reason ? ": " : "", status != DNS_OK ? ans.reason : "");
+                    status != DNS_OK && *ans.reason ? ": " : "",
+                    status != DNS_OK ? ans.reason : "");
         problems += verdict != NULL;
         dns_answer_clear(&ans);
     }

@@ -56,8 +56,8 @@ void log_open(const char *ident, bool to_stderr, const char *facility)
 static void log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)
 {
     char line[4096];
-    static const char *const names[] = {"emerg", "alert", "crit",  "error",
-                                        "warn",  "note",  "info",  "debug"};
+    static const char *const names[] = {"emerg", "alert", "crit", "error",
+                                        "warn",  "note",  "info", "debug"};
 
     vsnprintf(line, sizeof(line), fmt, ap);
     if (log_to_stderr)

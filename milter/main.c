@@ -15,7 +15,7 @@
  *
  *	libmilter's own signal thread takes SIGHUP as "stop".  The main thread
  *	therefore blocks HUP, TERM and INT before any thread exists, starts
- *	smfi_main() in a thread of its own and waits in sigwait(): Linux hands
+ *	libmilter's main loop in a thread of its own and waits in sigwait(): Linux hands
  *	a process-directed signal to the main thread first when it waits for
  *	it.  SIGHUP reloads (a bad new configuration is logged and the old
  *	one kept); TERM and INT stop.
@@ -45,8 +45,18 @@
 
 #define DEFAULT_CONFIG AM_SYSCONFDIR "/authmilter.conf"
 
-enum { OPT_CLIENT_IP = 256, OPT_HELO, OPT_MAIL_FROM, OPT_RCPT, OPT_LOGIN, OPT_DAEMON, OPT_QID,
-       OPT_HOST, OPT_KEYS, OPT_CHECK_DNS };
+enum {
+    OPT_CLIENT_IP = 256,
+    OPT_HELO,
+    OPT_MAIL_FROM,
+    OPT_RCPT,
+    OPT_LOGIN,
+    OPT_DAEMON,
+    OPT_QID,
+    OPT_HOST,
+    OPT_KEYS,
+    OPT_CHECK_DNS
+};
 
 static const struct option long_opts[] = {
     {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
@@ -65,13 +75,12 @@ static const struct option long_opts[] = {
 /* usage - print the synopsis and exit */
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: authmilter [-c FILE] [-f]\n"
-            "       authmilter [-c FILE] -n [--check-dns]\n"
-            "       authmilter [-c FILE] -t MESSAGE [--client-ip IP] [--helo NAME]\n"
-            "                  [--mail-from ADDR] [--rcpt ADDR]... [--login LOGIN]\n"
-            "                  [--daemon-name NAME]\n"
-            "       authmilter --list-keys | -V\n");
+    fprintf(stderr, "usage: authmilter [-c FILE] [-f]\n"
+                    "       authmilter [-c FILE] -n [--check-dns]\n"
+                    "       authmilter [-c FILE] -t MESSAGE [--client-ip IP] [--helo NAME]\n"
+                    "                  [--mail-from ADDR] [--rcpt ADDR]... [--login LOGIN]\n"
+                    "                  [--daemon-name NAME]\n"
+                    "       authmilter --list-keys | -V\n");
     exit(1);
 }
 
@@ -142,8 +151,8 @@ static void reload(const char *path)
 /* serve - the daemon; takes over the caller's reference to cfg */
 static int serve(struct config *cfg, const char *path, bool foreground)
 {
-    char *sockpath = milter_socket_path(cfg->socket) ? strdup(milter_socket_path(cfg->socket))
-                                                     : NULL;
+    char *sockpath =
+        milter_socket_path(cfg->socket) ? strdup(milter_socket_path(cfg->socket)) : NULL;
     char *pidfile = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
     char *error = NULL;
     sigset_t set;
@@ -216,26 +225,55 @@ int main(int argc, char **argv)
 
     while ((ch = getopt_long(argc, argv, "c:fnt:Vh", long_opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': path = optarg; break;
-        case 'f': foreground = true; break;
-        case 'n': check = true; break;
-        case 't': ta.file = optarg; break;
-        case 'V': printf("authmilter %s\n", PACKAGE_VERSION); return 0;
-        case OPT_CLIENT_IP: ta.client_ip = optarg; break;
-        case OPT_HOST: ta.client_host = optarg; break;
-        case OPT_HELO: ta.helo = optarg; break;
-        case OPT_MAIL_FROM: ta.mail_from = optarg; break;
-        case OPT_LOGIN: ta.login = optarg; break;
-        case OPT_DAEMON: ta.daemon_name = optarg; break;
-        case OPT_QID: ta.queue_id = optarg; break;
-        case OPT_KEYS: list_keys = true; break;
-        case OPT_CHECK_DNS: check_dns = true; break;
+        case 'c':
+            path = optarg;
+            break;
+        case 'f':
+            foreground = true;
+            break;
+        case 'n':
+            check = true;
+            break;
+        case 't':
+            ta.file = optarg;
+            break;
+        case 'V':
+            printf("authmilter %s\n", PACKAGE_VERSION);
+            return 0;
+        case OPT_CLIENT_IP:
+            ta.client_ip = optarg;
+            break;
+        case OPT_HOST:
+            ta.client_host = optarg;
+            break;
+        case OPT_HELO:
+            ta.helo = optarg;
+            break;
+        case OPT_MAIL_FROM:
+            ta.mail_from = optarg;
+            break;
+        case OPT_LOGIN:
+            ta.login = optarg;
+            break;
+        case OPT_DAEMON:
+            ta.daemon_name = optarg;
+            break;
+        case OPT_QID:
+            ta.queue_id = optarg;
+            break;
+        case OPT_KEYS:
+            list_keys = true;
+            break;
+        case OPT_CHECK_DNS:
+            check_dns = true;
+            break;
         case OPT_RCPT:
             if (ta.nrcpt >= TESTMODE_MAX_RCPT)
                 usage();
             ta.rcpt[ta.nrcpt++] = optarg;
             break;
-        default: usage();
+        default:
+            usage();
         }
     }
     if (optind != argc)

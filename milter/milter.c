@@ -64,8 +64,8 @@ static sfsistat reply(SMFICTX *ctx, const struct verdict *v)
         return SMFIS_ACCEPT;
     case VERDICT_REJECT:
     case VERDICT_TEMPFAIL:
-        if (*v->rcode && smfi_setreply(ctx, (char *)v->rcode, (char *)v->xcode,
-                                       (char *)v->text) != MI_SUCCESS)
+        if (*v->rcode &&
+            smfi_setreply(ctx, (char *)v->rcode, (char *)v->xcode, (char *)v->text) != MI_SUCCESS)
             log_warn("smfi_setreply failed for %s %s", v->rcode, v->xcode);
         return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
     }
@@ -112,8 +112,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, ip, sizeof(ip));
     cfg = config_current();
     conn_free(&g->conn);
-    g->conn = conn_new(cfg, ip, host, smfi_getsymval(ctx, "{daemon_name}"),
-                       smfi_getsymval(ctx, "j"));
+    g->conn =
+        conn_new(cfg, ip, host, smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "j"));
     config_unref(&cfg);
     if (g->conn == NULL)
         return SMFIS_TEMPFAIL;
@@ -333,7 +333,7 @@ int milter_setup(const char *socket, mode_t umask_value, char **error_r)
                 return setup_error(error_r, "%s: another milter is listening there", path);
             if (unlink(path) < 0)
                 return setup_error(error_r, "cannot remove stale socket %s: %s", path,
-                                strerror(errno));
+                                   strerror(errno));
             log_info("removed stale socket %s", path);
         }
     }

@@ -377,7 +377,8 @@ void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edi
         inbound_dmarc_eom(c);
     if (m->verdict.action == VERDICT_CONTINUE && msg_edits(c, e) < 0) {
         edits_clear(e);
-        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
+        verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0",
+                    "Internal error, try again later");
         snprintf(m->why, sizeof(m->why), "out of memory building header edits");
     }
     if (m->verdict.action == VERDICT_CONTINUE && *m->quarantine)
@@ -448,8 +449,9 @@ static const char *msg_log_dkim(const struct msgctx *m, char *buf, size_t size)
 
     buf[0] = '\0';
     for (i = 0; i < m->ndkim && o + 1 < size; i++) {
-        int n = snprintf(buf + o, size - o, "%s%s:%s", i ? "," : " dkim=",
-                         log_escape(esc, sizeof(esc), m->dkim[i].d, 100), m->dkim[i].result);
+        int n = snprintf(buf + o, size - o, "%s%s:%s",
+                         i ? "," : " dkim=", log_escape(esc, sizeof(esc), m->dkim[i].d, 100),
+                         m->dkim[i].result);
 
         if (n < 0 || (size_t)n >= size - o)
             break;
@@ -465,24 +467,23 @@ void msg_log(struct conn *c, const char *extra)
     char eq[LOG_ESC_BUF], el[LOG_ESC_BUF], ef[LOG_ESC_BUF], ew[LOG_ESC_BUF], eh[LOG_ESC_BUF];
     char dk[600];
     const struct verdict *v = &m->verdict;
-    const char *action = v->action == VERDICT_ACCEPT     ? "accept"
-                         : v->action == VERDICT_REJECT   ? "reject"
-                         : v->action == VERDICT_TEMPFAIL ? "tempfail"
+    const char *action = v->action == VERDICT_ACCEPT       ? "accept"
+                         : v->action == VERDICT_REJECT     ? "reject"
+                         : v->action == VERDICT_TEMPFAIL   ? "tempfail"
                          : v->action == VERDICT_QUARANTINE ? "quarantine"
                                                            : "continue";
 
     log_info("%s: client=%s daemon=%s path=%s login=%s mail_from=<%s> from=%s action=%s%s%s%s%s "
              "reason=%s%s%s%s%s%s%s%s%s",
              *m->queue_id ? log_escape(eq, sizeof(eq), m->queue_id, 32) : "NOQUEUE",
-             log_escape(eh, sizeof(eh), c->client_ip, 64),
-             *c->daemon_name ? c->daemon_name : "-", c->submission ? "submission" : "inbound",
+             log_escape(eh, sizeof(eh), c->client_ip, 64), *c->daemon_name ? c->daemon_name : "-",
+             c->submission ? "submission" : "inbound",
              *m->login ? log_escape(el, sizeof(el), m->login, LOG_ESC_MAX) : "-",
              log_escape(ef, sizeof(ef), m->mail_from, LOG_ESC_MAX),
-             m->from_addr ? m->from_addr : "-", action,
-             *v->rcode ? " code=" : "", v->rcode, *v->xcode ? " dsn=" : "", v->xcode,
+             m->from_addr ? m->from_addr : "-", action, *v->rcode ? " code=" : "", v->rcode,
+             *v->xcode ? " dsn=" : "", v->xcode,
              *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-",
-             *m->signed_by ? " signed=" : "", m->signed_by,
-             m->spf ? " spf=" : "", m->spf ? spf_result_name(m->spf->result) : "",
-             msg_log_dkim(m, dk, sizeof(dk)), m->dmarc ? " dmarc=" : "",
-             m->dmarc ? m->dmarc->result : "", extra);
+             *m->signed_by ? " signed=" : "", m->signed_by, m->spf ? " spf=" : "",
+             m->spf ? spf_result_name(m->spf->result) : "", msg_log_dkim(m, dk, sizeof(dk)),
+             m->dmarc ? " dmarc=" : "", m->dmarc ? m->dmarc->result : "", extra);
 }

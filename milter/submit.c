@@ -97,9 +97,8 @@ static bool submit_check_one(const struct config *cfg, const char *login, const 
     case SENDER_ALLOWED:
         return false;
     case SENDER_DENIED:
-        verdict_set(v, VERDICT_REJECT, "553", "5.7.1",
-                    "%s address <%s> not owned by user %.100s", hname,
-                    safe_addr(sa, sizeof(sa), address), login);
+        verdict_set(v, VERDICT_REJECT, "553", "5.7.1", "%s address <%s> not owned by user %.100s",
+                    hname, safe_addr(sa, sizeof(sa), address), login);
         snprintf(why, whylen, "%s address not allowed: %s", hname, reason);
         return true;
     case SENDER_ERROR:

@@ -73,7 +73,7 @@ static size_t header_name_len(const char *p, const char *end)
 {
     const char *q = p;
 
-    while (q < end && *q > 0x20 && *q < 0x7f && *q != ':')
+    while (q<end && * q> 0x20 && *q < 0x7f && *q != ':')
         q++;
     return q < end && *q == ':' && q > p ? (size_t)(q - p) : 0;
 }
