@@ -108,7 +108,6 @@ inb() {
 }
 
 # context FILE - transcript lines for a failure report
-context() { grep -E '^(<-|<\*\*| ->) ' "$1" | grep -vE '^<-  250-' | tail -12; }
 
 # mlog PATTERN - the daemon's log lines matching PATTERN (fixed string)
 mlog() { grep -F -- "$1" "$H_DIR/milter/authmilter.log"; }
@@ -131,24 +130,6 @@ expect_refused() {
     return 1
 }
 
-# expect_delivered NAME - 250 at end of data and the message reached smtp-sink
-#   (sets DELIVERED to the capture file); 0 if so
-expect_delivered() {
-    local name=$1 qid
-    DELIVERED=
-    qid=$(harness_queue_id "$T/$name.out")
-    if [ "$(harness_reply "$T/$name.out" END)" != 250 ] || [ -z "$qid" ]; then
-        nok "$name: accepted and delivered" "$(context "$T/$name.out")"
-        return 1
-    fi
-    if ! DELIVERED=$(harness_wait_delivered "$qid" 15 2>"$T/$name.err"); then
-        nok "$name: accepted and delivered" "queued as $qid, never reached smtp-sink" \
-            "$(cat "$T/$name.err")"
-        return 1
-    fi
-    accepted=$((accepted + 1))
-    return 0
-}
 
 # ar_is NAME FILE WANT - the A-R of FILE, parsed by python3-authres, summarises to WANT
 #   (see archeck.py: "spf=R dkim=R:D:ALG,... dmarc=R:FROM:POLICY"); 0 if so

@@ -32,3 +32,28 @@ e2e_start() {
     fi
     rm -f "$err"
 }
+
+# context FILE - the SMTP dialogue of a swaks transcript, for diagnostics
+context() { grep -E '^(<-|<\*\*| ->) ' "$1" | grep -vE '^<-  250-' | tail -12; }
+
+# expect_delivered NAME - $T/NAME.out was accepted (250) and reached smtp-sink;
+#   sets QID, DELIVERED (the capture) and MSG ($T/NAME.eml, the message as
+#   delivered, without smtp-sink's own lines); 0 if so, else one "not ok"
+expect_delivered() {
+    local name=$1
+    DELIVERED="" MSG=""
+    QID=$(harness_queue_id "$T/$name.out")
+    if [ "$(harness_reply "$T/$name.out" END)" != 250 ] || [ -z "$QID" ]; then
+        nok "$name: accepted and delivered" "$(context "$T/$name.out")"
+        return 1
+    fi
+    if ! DELIVERED=$(harness_wait_delivered "$QID" 15 2>"$T/$name.err"); then
+        nok "$name: accepted and delivered" "queued as $QID, never reached smtp-sink" \
+            "$(cat "$T/$name.err")"
+        return 1
+    fi
+    accepted=$((accepted + 1))
+    MSG="$T/$name.eml"
+    harness_message "$DELIVERED" >"$MSG"
+    return 0
+}

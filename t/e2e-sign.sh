@@ -87,28 +87,7 @@ sub() {
 }
 
 # context FILE - transcript lines for a failure report
-context() { grep -E '^(<-|<\*\*| ->) ' "$1" | grep -vE '^<-  250-' | tail -12; }
 
-# expect_delivered NAME - 250 at end of data and reached smtp-sink; sets
-#   DELIVERED (capture file), MSG (the message without smtp-sink's lines), QID
-expect_delivered() {
-    local name=$1
-    DELIVERED="" MSG=""
-    QID=$(harness_queue_id "$T/$name.out")
-    if [ "$(harness_reply "$T/$name.out" END)" != 250 ] || [ -z "$QID" ]; then
-        nok "$name: accepted and delivered" "$(context "$T/$name.out")"
-        return 1
-    fi
-    if ! DELIVERED=$(harness_wait_delivered "$QID" 15 2>"$T/$name.err"); then
-        nok "$name: accepted and delivered" "queued as $QID, never reached smtp-sink" \
-            "$(cat "$T/$name.err")"
-        return 1
-    fi
-    accepted=$((accepted + 1))
-    MSG="$T/$name.eml"
-    harness_message "$DELIVERED" >"$MSG"
-    return 0
-}
 
 # sigtags FILE - one line per DKIM-Signature: "a=A d=D s=S"
 sigtags() {

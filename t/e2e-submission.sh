@@ -63,7 +63,6 @@ sub() {
 }
 
 # context FILE - transcript lines for a failure report
-context() { grep -E '^(<-|<\*\*| ->) ' "$1" | grep -vE '^<-  250-' | tail -12; }
 
 # expect_refused NAME STAGE CODE DSN - reply CODE with DSN at STAGE, nothing delivered
 expect_refused() {
@@ -81,24 +80,6 @@ expect_refused() {
     fi
 }
 
-# expect_delivered NAME - 250 at end of data and the message reached smtp-sink
-#   (sets DELIVERED to the capture file)
-expect_delivered() {
-    local name=$1 qid
-    DELIVERED=
-    qid=$(harness_queue_id "$T/$name.out")
-    if [ "$(harness_reply "$T/$name.out" END)" != 250 ] || [ -z "$qid" ]; then
-        nok "$name: accepted and delivered" "$(context "$T/$name.out")"
-        return 1
-    fi
-    if ! DELIVERED=$(harness_wait_delivered "$qid" 15 2>"$T/$name.err"); then
-        nok "$name: accepted and delivered" "queued as $qid, never reached smtp-sink" \
-            "$(cat "$T/$name.err")"
-        return 1
-    fi
-    accepted=$((accepted + 1))
-    return 0
-}
 
 # header_is NAME FILE HEADER VALUE - the delivered header has exactly VALUE
 header_is() {
