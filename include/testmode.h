@@ -9,7 +9,8 @@
  *	Reads the message (headers up to the first line that is not a header,
  *	LF or CRLF line ends), feeds it to the engine exactly as the libmilter
  *	glue would (values with their leading space, LF folding; body with
- *	CRLF line ends, in 64 KB chunks) and prints to stdout every decision,
+ *	CRLF line ends, the last line terminated as Postfix does, in 64 KB
+ *	chunks) and prints to stdout every decision,
  *	the reply, and then the exact header edits, each inserted header in
  *	full with its continuation lines.  Returns the exit status: 0 when
  *	the message was processed (whatever the verdict), 1 on error.

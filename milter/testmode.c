@@ -125,7 +125,7 @@ static const char *feed_headers(struct conn *c, const char *p, const char *end)
     return p;
 }
 
-/* feed_body - pass the body with CRLF line ends, in chunks */
+/* feed_body - pass the body with CRLF line ends, in chunks, as Postfix does */
 static void feed_body(struct conn *c, const char *p, const char *end)
 {
     unsigned char chunk[TESTMODE_CHUNK + 2];
@@ -139,6 +139,10 @@ static void feed_body(struct conn *c, const char *p, const char *end)
             msg_body(c, chunk, n);
             n = 0;
         }
+    }
+    if (n > 0 && chunk[n - 1] != '\n') { /* Postfix ends the last line too */
+        chunk[n++] = '\r';
+        chunk[n++] = '\n';
     }
     if (n)
         msg_body(c, chunk, n);
