@@ -34,8 +34,10 @@
  *	side by side, RFC 8463).  A NULL table gives an empty keyset.
  *
  *	With require_safe, a key file that group or other may read or
- *	write, or that belongs to a user other than root or the effective
- *	uid, is refused.
+ *	write, or that belongs to a user other than root, the effective uid
+ *	or (keyset_load_owner()) owner_ok, is refused.  The daemon passes its
+ *	UserID as owner_ok: keys owned by that user (mode 0600) stay readable
+ *	when SIGHUP reloads them after privileges were dropped.
  *
  *	keyset_count() and keyset_key() list every key of the KeyTable
  *	(i from 0 to count-1; NULL beyond).
@@ -53,6 +55,7 @@
 #define AM_KEYS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include <openssl/evp.h>
@@ -82,6 +85,8 @@ struct keyset *keyset_load(const char *key_table, const char *signing_table, boo
                            char **error_r);
 size_t keyset_match(const struct keyset *ks, const char *address, const struct dkim_key **keys_r,
                     size_t max);
+struct keyset *keyset_load_owner(const char *key_table, const char *signing_table,
+                                 bool require_safe, uid_t owner_ok, char **error_r);
 size_t keyset_count(const struct keyset *ks);
 const struct dkim_key *keyset_key(const struct keyset *ks, size_t i);
 void keyset_free(struct keyset **ks);

@@ -6,7 +6,7 @@
  *
  *	void	keys_error(char **error_r, const char *file, int line,
  *			const char *fmt, ...);
- *	int	key_file_load(struct dkim_key *key, bool require_safe,
+ *	int	key_file_load(struct dkim_key *key, bool require_safe, uid_t owner_ok,
  *			const char *table, int line, char **error_r);
  *	void	key_wipe(struct dkim_key *key);
  * DESCRIPTION
@@ -30,13 +30,14 @@
 #define AM_KEYS_INT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "keys.h"
 
 void __attribute__((format(printf, 4, 5)))
 keys_error(char **error_r, const char *file, int line, const char *fmt, ...);
-int key_file_load(struct dkim_key *key, bool require_safe, const char *table, int line,
-                  char **error_r);
+int key_file_load(struct dkim_key *key, bool require_safe, uid_t owner_ok, const char *table,
+                  int line, char **error_r);
 void key_wipe(struct dkim_key *key);
 
 #endif

@@ -83,6 +83,7 @@ void conn_set_tracing(struct conn *c, bool on);
 void msg_mail(struct conn *c, const char *mail_from, const char *login, struct verdict *v);
 void msg_rcpt(struct conn *c, const char *rcpt);
 void msg_header(struct conn *c, const char *name, const char *value);
+void msg_fail(struct conn *c, const char *why);
 void msg_eoh(struct conn *c);
 void msg_body(struct conn *c, const unsigned char *buf, size_t len);
 void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edits *e);

@@ -34,6 +34,7 @@ struct msgctx {
     struct hdr *hdrs;
     size_t nhdrs, hdrs_size, hdr_bytes;
     bool too_big;
+    bool eoh_done; /* end of headers seen: the header verdict was made */
     size_t body_bytes;
     struct verdict verdict; /* VERDICT_CONTINUE until decided */
     char why[512];          /* reason for the log line */

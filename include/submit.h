@@ -21,7 +21,9 @@
  *	Sender: address must be usable by the login (HeaderFromCheck,
  *	SenderHeaderCheck), else 553 5.7.1 naming the header and address.
  *	*from_addr_r gets the first From: address (lower-cased; the signing
- *	domain) when the verdict is VERDICT_CONTINUE.
+ *	domain) when the verdict is VERDICT_CONTINUE and the login may use
+ *	every From: address; with HeaderFromCheck no a foreign From: passes
+ *	but leaves *from_addr_r NULL, so the message is never signed.
  *
  *	Without a SenderLoginMap an address is usable only when it equals the
  *	login (case-insensitively), the common case of address-shaped logins.

@@ -4,9 +4,13 @@
  * SYNOPSIS
  *	See include/config_load.h.
  * DESCRIPTION
- *	Runs once per snapshot (start-up, SIGHUP, -n, -t), before privileges
- *	are dropped, so key files can stay readable by root only.
+ *	Runs once per snapshot: at start-up (and for -n, -t) as root, before
+ *	privileges are dropped; on SIGHUP as the UserID user, so files a
+ *	reload must read (maps, keys, zone file) have to be readable by that
+ *	user: key files may be owned by it (mode 0600) as well as by root.
  */
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,6 +62,18 @@ static char *config_dns(struct config *cfg)
     return NULL;
 }
 
+/* config_user_uid - the uid of UserID (key files may belong to it), or -1 */
+static uid_t config_user_uid(const struct config *cfg)
+{
+    char name[256];
+    struct passwd *pw;
+
+    if (cfg->user_id == NULL)
+        return (uid_t)-1;
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(cfg->user_id, ":"), cfg->user_id);
+    return (pw = getpwnam(name)) != NULL ? pw->pw_uid : (uid_t)-1;
+}
+
 /* config_load_data - open maps, keys and the resolver */
 char *config_load_data(struct config *cfg)
 {
@@ -72,7 +88,8 @@ char *config_load_data(struct config *cfg)
         if (cfg->key_table == NULL || cfg->signing_table == NULL)
             return strdup(cfg->key_table ? "SigningTable is needed with KeyTable"
                                          : "KeyTable is needed with SigningTable");
-        cfg->keys = keyset_load(cfg->key_table, cfg->signing_table, cfg->require_safe_keys, &error);
+        cfg->keys = keyset_load_owner(cfg->key_table, cfg->signing_table, cfg->require_safe_keys,
+                                      config_user_uid(cfg), &error);
         if (cfg->keys == NULL)
             return error;
     }

@@ -37,7 +37,8 @@ struct keyset {
     size_t nkeys;
     struct sign_rule *rules;
     size_t nrules;
-    bool wildcard; /* refile: SigningTable */
+    bool wildcard;  /* refile: SigningTable */
+    uid_t owner_ok; /* besides root and the euid, may own key files */
 };
 
 /* table_reader - one table file being read line by line */
@@ -230,7 +231,7 @@ static int keytable_line(struct keyset *ks, const char *table, int line, char *n
     lowercase(key.domain);
     key.selector = xstrdup(sel);
     key.path = xstrdup(path);
-    if (key_file_load(&key, require_safe, table, line, error_r) < 0) {
+    if (key_file_load(&key, require_safe, ks->owner_ok, table, line, error_r) < 0) {
         key_wipe(&key);
         return -1;
     }
@@ -345,6 +346,13 @@ static int signtable_load(struct keyset *ks, const char *spec, const char *key_t
 struct keyset *keyset_load(const char *key_table, const char *signing_table, bool require_safe,
                            char **error_r)
 {
+    return keyset_load_owner(key_table, signing_table, require_safe, (uid_t)-1, error_r);
+}
+
+/* keyset_load_owner - the same, key files may also belong to owner_ok */
+struct keyset *keyset_load_owner(const char *key_table, const char *signing_table,
+                                 bool require_safe, uid_t owner_ok, char **error_r)
+{
     struct keyset *ks;
 
     if (error_r != NULL)
@@ -354,6 +362,7 @@ struct keyset *keyset_load(const char *key_table, const char *signing_table, boo
         fputs("keys: out of memory\n", stderr);
         abort();
     }
+    ks->owner_ok = owner_ok;
     if (key_table != NULL && keytable_load(ks, key_table, require_safe, error_r) < 0)
         goto fail;
     if (signing_table != NULL && signtable_load(ks, signing_table, key_table, error_r) < 0)

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "keys_int.h"
  *
- *	int	key_file_load(struct dkim_key *key, bool require_safe,
+ *	int	key_file_load(struct dkim_key *key, bool require_safe, uid_t owner_ok,
  *			const char *table, int line, char **error_r);
  *	void	key_wipe(struct dkim_key *key);
  *	void	keys_error(char **error_r, const char *file, int line,
@@ -67,8 +67,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 }
 
 /* key_read_file - read a key file with the safety checks; 0 or -1 */
-static int key_read_file(struct dkim_key *key, bool require_safe, const char *table, int line,
-                         char **error_r)
+static int key_read_file(struct dkim_key *key, bool require_safe, uid_t owner_ok, const char *table,
+                         int line, char **error_r)
 {
     struct stat st;
     unsigned char *data;
@@ -93,7 +93,7 @@ static int key_read_file(struct dkim_key *key, bool require_safe, const char *ta
         close(fd);
         return -1;
     }
-    if (require_safe && st.st_uid != 0 && st.st_uid != geteuid()) {
+    if (require_safe && st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != owner_ok) {
         keys_error(error_r, table, line,
                    "key file %s is owned by uid %u, not root or uid %u: run chown root %s",
                    key->path, (unsigned)st.st_uid, (unsigned)geteuid(), key->path);
@@ -206,10 +206,10 @@ void key_wipe(struct dkim_key *key)
 }
 
 /* key_file_load - read, check and parse the file of one KeyTable key */
-int key_file_load(struct dkim_key *key, bool require_safe, const char *table, int line,
-                  char **error_r)
+int key_file_load(struct dkim_key *key, bool require_safe, uid_t owner_ok, const char *table,
+                  int line, char **error_r)
 {
-    if (key_read_file(key, require_safe, table, line, error_r) < 0)
+    if (key_read_file(key, require_safe, owner_ok, table, line, error_r) < 0)
         return -1;
     return key_parse(key, table, line, error_r);
 }

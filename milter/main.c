@@ -17,8 +17,9 @@
  *	therefore blocks HUP, TERM and INT before any thread exists, starts
  *	libmilter's main loop in a thread of its own and waits in sigwait(): Linux hands
  *	a process-directed signal to the main thread first when it waits for
- *	it.  SIGHUP reloads (a bad new configuration is logged and the old
- *	one kept); TERM and INT stop.
+ *	it, so it never leaves sigwait() for long: SIGHUP only wakes a reload
+ *	thread (a bad new configuration is logged and the old one kept; HUPs
+ *	during a reload collapse into one more).  TERM and INT stop.
  * DIAGNOSTICS
  *	Start-up problems print one line and exit 1 (EX_CONFIG-like);
  *	-n prints "file:line: reason".
@@ -148,6 +149,45 @@ static void reload(const char *path)
     log_info("configuration reloaded from %s", path);
 }
 
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reload_cond = PTHREAD_COND_INITIALIZER;
+static bool reload_pending, reload_quit;
+
+/* reload_thread - run reloads off the main thread, which must stay in
+ *	sigwait(): a HUP arriving while nobody waits for it would go to
+ *	libmilter's signal thread, which stops the daemon.  HUPs that come
+ *	during a reload collapse into one more reload. */
+static void *reload_thread(void *arg)
+{
+    const char *path = arg;
+
+    pthread_mutex_lock(&reload_lock);
+    for (;;) {
+        while (!reload_pending && !reload_quit)
+            pthread_cond_wait(&reload_cond, &reload_lock);
+        if (reload_quit)
+            break;
+        reload_pending = false;
+        pthread_mutex_unlock(&reload_lock);
+        reload(path);
+        pthread_mutex_lock(&reload_lock);
+    }
+    pthread_mutex_unlock(&reload_lock);
+    return NULL;
+}
+
+/* reload_request - ask the reload thread for a reload, or to quit */
+static void reload_request(bool quit)
+{
+    pthread_mutex_lock(&reload_lock);
+    if (quit)
+        reload_quit = true;
+    else
+        reload_pending = true;
+    pthread_cond_signal(&reload_cond);
+    pthread_mutex_unlock(&reload_lock);
+}
+
 /* serve - the daemon; takes over the caller's reference to cfg */
 static int serve(struct config *cfg, const char *path, bool foreground)
 {
@@ -156,7 +196,7 @@ static int serve(struct config *cfg, const char *path, bool foreground)
     char *pidfile = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
     char *error = NULL;
     sigset_t set;
-    pthread_t tid;
+    pthread_t tid, rtid;
     int sig, rc = 0;
 
     if (milter_setup(cfg->socket, cfg->umask, &error) < 0) {
@@ -180,8 +220,15 @@ static int serve(struct config *cfg, const char *path, bool foreground)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&rtid, NULL, reload_thread, (void *)path) != 0) {
+        log_err("cannot start the reload thread");
+        rc = 1;
+        goto out;
+    }
     if (pthread_create(&tid, NULL, milter_thread, &rc) != 0) {
         log_err("cannot start the milter thread");
+        reload_request(true);
+        pthread_join(rtid, NULL);
         rc = 1;
         goto out;
     }
@@ -189,12 +236,14 @@ static int serve(struct config *cfg, const char *path, bool foreground)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            reload(path);
+            reload_request(false);
             continue;
         }
         break;
     }
     log_info("stopping on signal %d", sig);
+    reload_request(true);
+    pthread_join(rtid, NULL);
     milter_stop();
     pthread_join(tid, NULL);
 out:

@@ -155,8 +155,10 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         size_t len = strlen(value);
         char *raw = malloc(len + 2);
 
-        if (raw == NULL)
-            return SMFIS_TEMPFAIL;
+        if (raw == NULL) { /* no reply possible here: fail the message at EOM */
+            msg_fail(g->conn, "out of memory taking a header");
+            return noreply(ctx, SMFIP_NR_HDR);
+        }
         raw[0] = ' ';
         memcpy(raw + 1, value, len + 1);
         msg_header(g->conn, name, raw);

@@ -249,7 +249,7 @@ void msg_header(struct conn *c, const char *name, const char *value)
     struct msgctx *m = c->m;
     size_t len;
 
-    if (m == NULL || m->too_big)
+    if (m == NULL || m->too_big || m->verdict.action != VERDICT_CONTINUE)
         return;
     len = strlen(name) + strlen(value) + 2;
     if (m->nhdrs >= MSG_MAX_HEADERS || m->hdr_bytes + len > MSG_MAX_HEADER_BYTES) {
@@ -261,7 +261,7 @@ void msg_header(struct conn *c, const char *name, const char *value)
         struct hdr *nh = realloc(m->hdrs, nsize * sizeof(*nh));
 
         if (nh == NULL) {
-            m->too_big = true;
+            msg_fail(c, "out of memory keeping headers");
             return;
         }
         m->hdrs = nh;
@@ -272,11 +272,23 @@ void msg_header(struct conn *c, const char *name, const char *value)
     if (m->hdrs[m->nhdrs].name == NULL || m->hdrs[m->nhdrs].value == NULL) {
         free(m->hdrs[m->nhdrs].name);
         free(m->hdrs[m->nhdrs].value);
-        m->too_big = true;
+        msg_fail(c, "out of memory keeping headers");
         return;
     }
     m->nhdrs++;
     m->hdr_bytes += len;
+}
+
+/* msg_fail - an internal error inside a message: 451 4.3.0 at the next answer
+ *	(events negotiated as "no reply" cannot answer themselves) */
+void msg_fail(struct conn *c, const char *why)
+{
+    struct msgctx *m = c->m;
+
+    if (m == NULL || m->verdict.action != VERDICT_CONTINUE)
+        return;
+    verdict_set(&m->verdict, VERDICT_TEMPFAIL, "451", "4.3.0", "Internal error, try again later");
+    snprintf(m->why, sizeof(m->why), "%s", why);
 }
 
 /* msg_collect - pointers to every value of one header name */
@@ -300,7 +312,10 @@ void msg_eoh(struct conn *c)
     const char *from[2], *sender[2];
     size_t nfrom, nsender;
 
-    if (m == NULL || m->verdict.action != VERDICT_CONTINUE)
+    if (m == NULL)
+        return;
+    m->eoh_done = true;
+    if (m->verdict.action != VERDICT_CONTINUE)
         return;
     if (m->too_big) {
         verdict_set(&m->verdict, VERDICT_REJECT, "552", "5.3.4", "Message header too large");
@@ -317,7 +332,9 @@ void msg_eoh(struct conn *c)
     submit_check_headers(c->cfg, m->login, from, nfrom > 2 ? 2 : nfrom, sender,
                          nsender > 2 ? 2 : nsender, &m->verdict, m->why, sizeof(m->why),
                          &m->from_addr);
-    if (m->verdict.action == VERDICT_CONTINUE) {
+    if (m->verdict.action == VERDICT_CONTINUE && m->from_addr == NULL) {
+        msg_tracef(c, "headers: From: not the login's (HeaderFromCheck no): passes, not signed");
+    } else if (m->verdict.action == VERDICT_CONTINUE) {
         msg_tracef(c, "headers: From: %s allowed for login %s", m->from_addr, m->login);
         outbound_eoh(c);
     } else
@@ -373,6 +390,8 @@ void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edi
         return;
     }
     snprintf(m->queue_id, sizeof(m->queue_id), "%s", queue_id ? queue_id : "");
+    if (!m->eoh_done)
+        msg_fail(c, "end of message without end of headers");
     if (!c->submission && m->verdict.action == VERDICT_CONTINUE)
         inbound_dmarc_eom(c);
     if (m->verdict.action == VERDICT_CONTINUE && msg_edits(c, e) < 0) {
@@ -465,7 +484,7 @@ void msg_log(struct conn *c, const char *extra)
 {
     struct msgctx *m = c->m;
     char eq[LOG_ESC_BUF], el[LOG_ESC_BUF], ef[LOG_ESC_BUF], ew[LOG_ESC_BUF], eh[LOG_ESC_BUF];
-    char dk[600];
+    char ed[LOG_ESC_BUF], efr[LOG_ESC_BUF], dk[600];
     const struct verdict *v = &m->verdict;
     const char *action = v->action == VERDICT_ACCEPT       ? "accept"
                          : v->action == VERDICT_REJECT     ? "reject"
@@ -476,12 +495,13 @@ void msg_log(struct conn *c, const char *extra)
     log_info("%s: client=%s daemon=%s path=%s login=%s mail_from=<%s> from=%s action=%s%s%s%s%s "
              "reason=%s%s%s%s%s%s%s%s%s",
              *m->queue_id ? log_escape(eq, sizeof(eq), m->queue_id, 32) : "NOQUEUE",
-             log_escape(eh, sizeof(eh), c->client_ip, 64), *c->daemon_name ? c->daemon_name : "-",
+             log_escape(eh, sizeof(eh), c->client_ip, 64),
+             *c->daemon_name ? log_escape(ed, sizeof(ed), c->daemon_name, 64) : "-",
              c->submission ? "submission" : "inbound",
              *m->login ? log_escape(el, sizeof(el), m->login, LOG_ESC_MAX) : "-",
              log_escape(ef, sizeof(ef), m->mail_from, LOG_ESC_MAX),
-             m->from_addr ? m->from_addr : "-", action, *v->rcode ? " code=" : "", v->rcode,
-             *v->xcode ? " dsn=" : "", v->xcode,
+             m->from_addr ? log_escape(efr, sizeof(efr), m->from_addr, LOG_ESC_MAX) : "-", action,
+             *v->rcode ? " code=" : "", v->rcode, *v->xcode ? " dsn=" : "", v->xcode,
              *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-",
              *m->signed_by ? " signed=" : "", m->signed_by, m->spf ? " spf=" : "",
              m->spf ? spf_result_name(m->spf->result) : "", msg_log_dkim(m, dk, sizeof(dk)),

@@ -129,6 +129,35 @@ static bool submit_parse_one(const char *hname, const char *value, struct addr_l
     return false;
 }
 
+/* submit_from_signable - may we sign for this From:? Only when the login
+ *	may use every address in it (checked again when HeaderFromCheck is
+ *	off: the message may go, but never with our signature). */
+static bool submit_from_signable(const struct config *cfg, const char *login,
+                                 const struct addr_list *fl, struct verdict *v, char *why,
+                                 size_t whylen)
+{
+    const char *reason = "";
+    size_t i;
+
+    if (cfg->header_from_check)
+        return true; /* already checked: every address is allowed */
+    for (i = 0; i < fl->n; i++) {
+        switch (submit_address_allowed(cfg, login, fl->v[i].addr, &reason)) {
+        case SENDER_ALLOWED:
+            continue;
+        case SENDER_DENIED:
+            return false;
+        case SENDER_ERROR:
+        default:
+            verdict_set(v, VERDICT_TEMPFAIL, "451", "4.3.0",
+                        "Temporary lookup failure, try again later");
+            snprintf(why, whylen, "sender login lookup failed: %s", reason);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* submit_check_headers - decide on From: and Sender: */
 void submit_check_headers(const struct config *cfg, const char *login, const char *const *from,
                           size_t nfrom, const char *const *sender, size_t nsender,
@@ -168,7 +197,8 @@ void submit_check_headers(const struct config *cfg, const char *login, const cha
     if (cfg->sender_header_check && sl.n == 1 &&
         submit_check_one(cfg, login, "Sender:", sl.v[0].addr, v, why, whylen))
         goto out;
-    *from_addr_r = addr_lower(fl.v[0].addr);
+    if (submit_from_signable(cfg, login, &fl, v, why, whylen))
+        *from_addr_r = addr_lower(fl.v[0].addr);
 out:
     addr_list_free(&fl);
     addr_list_free(&sl);

@@ -130,9 +130,10 @@ static void feed_body(struct conn *c, const char *p, const char *end)
 {
     unsigned char chunk[TESTMODE_CHUNK + 2];
     size_t n = 0;
+    char prev = '\0'; /* the previous input byte, across chunks */
 
-    for (; p < end; p++) {
-        if (*p == '\n' && (n == 0 || chunk[n - 1] != '\r'))
+    for (; p < end; prev = *p++) {
+        if (*p == '\n' && prev != '\r')
             chunk[n++] = '\r';
         chunk[n++] = (unsigned char)*p;
         if (n >= TESTMODE_CHUNK) {
@@ -140,7 +141,7 @@ static void feed_body(struct conn *c, const char *p, const char *end)
             n = 0;
         }
     }
-    if (n > 0 && chunk[n - 1] != '\n') { /* Postfix ends the last line too */
+    if (prev != '\0' && prev != '\n') { /* Postfix ends the last line too */
         chunk[n++] = '\r';
         chunk[n++] = '\n';
     }

@@ -162,6 +162,25 @@ printf 'bad example.com:wrong:%s\nnone example.com:absent:%s\n' "$tmp/keys/ed1.e
 "$AM" -n --check-dns -c "$tmp/sign.conf" >"$tmp/checkdns.out" 2>&1
 check "-n --check-dns: a mismatch and a missing record are reported, exit non-zero" \
     bash -c "! '$AM' -n --check-dns -c '$tmp/sign.conf' >/dev/null 2>&1 && grep -q '^MISMATCH p= is another key: wrong._domainkey.example.com' '$tmp/checkdns.out' && grep -q '^MISSING no TXT record: absent._domainkey.example.com' '$tmp/checkdns.out'"
+cp "$tmp/sign.conf" "$tmp/sign-nohdr.conf"; echo 'HeaderFromCheck no' >>"$tmp/sign-nohdr.conf"
+"$AM" -c "$tmp/sign-nohdr.conf" -t "$tmp/bob.eml" --daemon-name ORIGINATING --login alice --mail-from alice@example.com >"$tmp/nohdr-sign.out" 2>/dev/null
+check "-t: HeaderFromCheck no passes a foreign From: but never signs it" \
+    bash -c "grep -q '^action: accept' '$tmp/nohdr-sign.out' && ! grep -q '^DKIM-Signature:' '$tmp/nohdr-sign.out'"
+"$AM" -c "$tmp/sign-nohdr.conf" -t "$tmp/ok.eml" --daemon-name ORIGINATING --login alice --mail-from alice@example.com >"$tmp/nohdr-own.out" 2>/dev/null
+check "-t: HeaderFromCheck no still signs the login's own From:" \
+    bash -c "[ \$(grep -c '^DKIM-Signature:' '$tmp/nohdr-own.out') = 2 ]"
+# key files may belong to the UserID user (so a reload after the privilege
+# drop can read them), not to any other user
+cp "$tmp/keys/ed1.example.com.key" "$tmp/keys/owned.key"
+printf 'o example.com:ed1:%s\n' "$tmp/keys/owned.key" >"$tmp/KeyTable.owned"
+sed "s|^KeyTable .*|KeyTable $tmp/KeyTable.owned|; /^SigningTable/d" "$tmp/sign.conf" >"$tmp/owned.conf"
+printf 'SigningTable %s\nUserID nobody:nogroup\n' "$tmp/SigningTable.owned" >>"$tmp/owned.conf"
+echo 'example.com o' >"$tmp/SigningTable.owned"
+chown nobody "$tmp/keys/owned.key"
+check "-n: a key owned by the UserID user is accepted" "$AM" -n -c "$tmp/owned.conf"
+chown daemon "$tmp/keys/owned.key"
+check "-n: a key owned by another user is refused with the fix named" \
+    bash -c "! '$AM' -n -c '$tmp/owned.conf' 2>'$tmp/err' && grep -q 'chown root' '$tmp/err'"
 chmod 644 "$tmp/keys/rsa1.example.com.key"
 check "-n: a world-readable key is refused with the fix named" \
     bash -c "! '$AM' -n -c '$tmp/sign.conf' 2>'$tmp/err' && grep -q 'chmod 600' '$tmp/err'"
@@ -215,6 +234,13 @@ sed 's/^bob@example.com .*/bob@example.com bob, alice/' "$tmp/logins.good" >"$tm
 kill -HUP "$pid"; sleep 0.5
 lua_case "SIGHUP with a good map: new rule applies" ORIGINATING alice "<bob@example.com>" continue \
     "From: bob@example.com" accept
+
+# a burst of SIGHUPs (some arriving during a reload) never stops the daemon
+for _ in $(seq 20); do kill -HUP "$pid"; done
+sleep 1
+check "a burst of 20 SIGHUPs: daemon still running" kill -0 "$pid"
+lua_case "a burst of 20 SIGHUPs: still serving" ORIGINATING alice "<alice@example.com>" continue \
+    "From: alice@example.com" accept
 
 # a second daemon on a live socket refuses to start
 check "a live socket is not stolen" bash -c "! timeout 5 '$AM' -f -c '$tmp/am.conf' 2>'$tmp/second.log' && grep -q 'another milter is listening' '$tmp/second.log'"
