@@ -38,7 +38,6 @@
 
 #include "am_config.h"
 #include "config.h"
-#include "dkim_verify.h"
 #include "keycheck.h"
 #include "log.h"
 #include "milter.h"
@@ -251,8 +250,10 @@ out:
         unlink(pidfile);
     if (sockpath)
         unlink(sockpath);
+    /* smfi_main() returns without waiting for sessions still running: drop
+     * only our own reference (theirs keep their snapshot alive) and leave
+     * the shared libopendkim handle to process exit. */
     config_install(NULL);
-    dkim_verify_shutdown();
     free(pidfile);
     free(sockpath);
     return rc ? 1 : 0;
