@@ -17,14 +17,17 @@
  *	therefore blocks HUP, TERM and INT before any thread exists, starts
  *	libmilter's main loop in a thread of its own and waits in sigwait(): Linux hands
  *	a process-directed signal to the main thread first when it waits for
- *	it, so it never leaves sigwait() for long: SIGHUP only wakes a reload
- *	thread (a bad new configuration is logged and the old one kept; HUPs
- *	during a reload collapse into one more).  TERM and INT stop.
+ *	it.  The main thread takes SIGHUP with a handler, unblocked there
+ *	alone, so a HUP is never handed to libmilter's thread; the handler
+ *	wakes a reload thread through a pipe (a bad new configuration is
+ *	logged and the old one kept; HUPs during a reload collapse into one
+ *	more).  TERM and INT stop.
  * DIAGNOSTICS
  *	Start-up problems print one line and exit 1 (EX_CONFIG-like);
  *	-n prints "file:line: reason".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
@@ -148,43 +151,68 @@ static void reload(const char *path)
     log_info("configuration reloaded from %s", path);
 }
 
-static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reload_cond = PTHREAD_COND_INITIALIZER;
-static bool reload_pending, reload_quit;
+static int reload_pipe[2] = {-1, -1};
 
-/* reload_thread - run reloads off the main thread, which must stay in
- *	sigwait(): a HUP arriving while nobody waits for it would go to
- *	libmilter's signal thread, which stops the daemon.  HUPs that come
- *	during a reload collapse into one more reload. */
+/* on_hup - SIGHUP handler (main thread only): wake the reload thread */
+static void on_hup(int sig)
+{
+    int saved = errno;
+
+    (void)sig;
+    if (write(reload_pipe[1], "h", 1) < 0) {
+        /* pipe full: a reload is already pending */
+    }
+    errno = saved;
+}
+
+/* reload_thread - run reloads off the main thread; HUPs that come during
+ *	a reload collapse into one more; ends when the pipe is closed */
 static void *reload_thread(void *arg)
 {
     const char *path = arg;
+    char buf[64];
+    ssize_t n;
 
-    pthread_mutex_lock(&reload_lock);
-    for (;;) {
-        while (!reload_pending && !reload_quit)
-            pthread_cond_wait(&reload_cond, &reload_lock);
-        if (reload_quit)
+    while ((n = read(reload_pipe[0], buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
             break;
-        reload_pending = false;
-        pthread_mutex_unlock(&reload_lock);
         reload(path);
-        pthread_mutex_lock(&reload_lock);
     }
-    pthread_mutex_unlock(&reload_lock);
     return NULL;
 }
 
-/* reload_request - ask the reload thread for a reload, or to quit */
-static void reload_request(bool quit)
+/* hup_setup - SIGHUP reaches only the main thread, through on_hup */
+static int hup_setup(void)
 {
-    pthread_mutex_lock(&reload_lock);
-    if (quit)
-        reload_quit = true;
-    else
-        reload_pending = true;
-    pthread_cond_signal(&reload_cond);
-    pthread_mutex_unlock(&reload_lock);
+    struct sigaction sa;
+    sigset_t hup;
+
+    if (fcntl(reload_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGHUP, &sa, NULL) < 0)
+        return -1;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    return pthread_sigmask(SIG_UNBLOCK, &hup, NULL) == 0 ? 0 : -1;
+}
+
+/* hup_stop - no more reloads: block HUP again, end the reload thread */
+static void hup_stop(pthread_t rtid)
+{
+    sigset_t hup;
+
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
+    close(reload_pipe[1]);
+    pthread_join(rtid, NULL);
+    close(reload_pipe[0]);
 }
 
 /* serve - the daemon; takes over the caller's reference to cfg */
@@ -213,36 +241,36 @@ static int serve(struct config *cfg, const char *path, bool foreground)
         goto fail;
     log_info("started: socket=%s config=%s", cfg->socket, path ? path : "(defaults)");
     config_install(cfg); /* the registry holds the start-up snapshot from now on */
+    /* Every thread starts with HUP, TERM and INT blocked; the main thread
+     * then takes HUP with a handler (so the kernel, which offers a
+     * process signal to the main thread first, never hands a HUP to
+     * libmilter's signal thread, which would stop) and waits for TERM
+     * and INT in sigwait(). */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (pthread_create(&rtid, NULL, reload_thread, (void *)path) != 0) {
+    if (pipe2(reload_pipe, O_CLOEXEC) < 0 ||
+        pthread_create(&rtid, NULL, reload_thread, (void *)path) != 0) {
         log_err("cannot start the reload thread");
         rc = 1;
         goto out;
     }
     if (pthread_create(&tid, NULL, milter_thread, &rc) != 0) {
         log_err("cannot start the milter thread");
-        reload_request(true);
-        pthread_join(rtid, NULL);
+        hup_stop(rtid);
         rc = 1;
         goto out;
     }
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            reload_request(false);
-            continue;
-        }
-        break;
-    }
+    if (hup_setup() < 0)
+        log_warn_errno("SIGHUP set-up failed: reload with a restart");
+    sigdelset(&set, SIGHUP);
+    while (sigwait(&set, &sig) != 0)
+        ;
     log_info("stopping on signal %d", sig);
-    reload_request(true);
-    pthread_join(rtid, NULL);
+    hup_stop(rtid);
     milter_stop();
     pthread_join(tid, NULL);
 out:
