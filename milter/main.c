@@ -193,7 +193,7 @@ static int hup_setup(void)
         return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = SA_RESTART | SA_NODEFER; /* never blocked, even inside on_hup */
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGHUP, &sa, NULL) < 0)
         return -1;
