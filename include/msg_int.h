@@ -30,12 +30,10 @@ struct msgctx {
     char *mail_from; /* parsed path, "" = null sender */
     char *login;     /* "" when none */
     char *from_addr; /* lower-cased first From: address (submission, allowed) */
-    size_t nrcpt;
     struct hdr *hdrs;
     size_t nhdrs, hdrs_size, hdr_bytes;
     bool too_big;
-    bool eoh_done; /* end of headers seen: the header verdict was made */
-    size_t body_bytes;
+    bool eoh_done;          /* end of headers seen: the header verdict was made */
     struct verdict verdict; /* VERDICT_CONTINUE until decided */
     char why[512];          /* reason for the log line */
     char queue_id[64];
@@ -61,7 +59,7 @@ struct conn {
 };
 
 void msg_tracef(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void msg_log(struct conn *c, const char *extra);
+void msg_log(struct conn *c);
 int edits_add(struct edits *e, enum edit_op op, int index, const char *name, const char *value);
 
 #endif

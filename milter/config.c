@@ -277,7 +277,7 @@ static const char *config_set(struct config *cfg, const struct config_key *k, co
         if (errno || end == value || *end != '\0')
             return "must be a whole number";
         if (v < k->min || v > k->max)
-            return k->min == 0 ? "number out of range" : "number out of range";
+            return "number out of range";
         *(long *)field = v;
         return NULL;
     }

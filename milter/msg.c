@@ -231,16 +231,15 @@ void msg_mail(struct conn *c, const char *mail_from, const char *login, struct v
     if (v->action != VERDICT_CONTINUE) {
         m->verdict = *v;
         msg_tracef(c, "mail: %s %s %s", v->rcode, v->xcode, v->text);
-        msg_log(c, "");
+        msg_log(c);
     }
 }
 
-/* msg_rcpt - count recipients */
+/* msg_rcpt - recipients change no decision (the milter negotiates them
+ *	away); -t shows them in its trace */
 void msg_rcpt(struct conn *c, const char *rcpt)
 {
-    (void)rcpt;
-    if (c->m)
-        c->m->nrcpt++;
+    msg_tracef(c, "rcpt: <%s>", rcpt ? rcpt : "");
 }
 
 /* msg_header - keep a header, bounded */
@@ -346,7 +345,6 @@ void msg_body(struct conn *c, const unsigned char *buf, size_t len)
 {
     if (c->m == NULL || c->m->verdict.action != VERDICT_CONTINUE)
         return;
-    c->m->body_bytes += len;
     if (c->submission)
         outbound_body(c, buf, len);
     else
@@ -411,7 +409,7 @@ void msg_eom(struct conn *c, const char *queue_id, struct verdict *v, struct edi
         msg_tracef(c, "decision: quarantine (%s)", v->text);
     else
         msg_tracef(c, "decision: %s %s %s", v->rcode, v->xcode, v->text);
-    msg_log(c, "");
+    msg_log(c);
     msg_free(c);
 }
 
@@ -480,7 +478,7 @@ static const char *msg_log_dkim(const struct msgctx *m, char *buf, size_t size)
 }
 
 /* msg_log - the one log line of a message */
-void msg_log(struct conn *c, const char *extra)
+void msg_log(struct conn *c)
 {
     struct msgctx *m = c->m;
     char eq[LOG_ESC_BUF], el[LOG_ESC_BUF], ef[LOG_ESC_BUF], ew[LOG_ESC_BUF], eh[LOG_ESC_BUF];
@@ -493,7 +491,7 @@ void msg_log(struct conn *c, const char *extra)
                                                            : "continue";
 
     log_info("%s: client=%s daemon=%s path=%s login=%s mail_from=<%s> from=%s action=%s%s%s%s%s "
-             "reason=%s%s%s%s%s%s%s%s%s",
+             "reason=%s%s%s%s%s%s%s%s",
              *m->queue_id ? log_escape(eq, sizeof(eq), m->queue_id, 32) : "NOQUEUE",
              log_escape(eh, sizeof(eh), c->client_ip, 64),
              *c->daemon_name ? log_escape(ed, sizeof(ed), c->daemon_name, 64) : "-",
@@ -505,5 +503,5 @@ void msg_log(struct conn *c, const char *extra)
              *m->why ? log_escape(ew, sizeof(ew), m->why, LOG_ESC_MAX) : "-",
              *m->signed_by ? " signed=" : "", m->signed_by, m->spf ? " spf=" : "",
              m->spf ? spf_result_name(m->spf->result) : "", msg_log_dkim(m, dk, sizeof(dk)),
-             m->dmarc ? " dmarc=" : "", m->dmarc ? m->dmarc->result : "", extra);
+             m->dmarc ? " dmarc=" : "", m->dmarc ? m->dmarc->result : "");
 }

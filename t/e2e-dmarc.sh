@@ -408,6 +408,4 @@ else
         "queue $(harness_queue_count)"
 fi
 
-[ "$n" -eq "$PLAN" ] || nok "ran all $PLAN cases (ran $n)"
-echo "# e2e-dmarc run time: $(($(date +%s) - T0)) s"
-[ "$failed" -eq 0 ]
+e2e_finish "$PLAN" e2e-dmarc

@@ -57,3 +57,22 @@ expect_delivered() {
     harness_message "$DELIVERED" >"$MSG"
     return 0
 }
+
+# e2e_sink_check - the last case: smtp-sink holds exactly the $accepted
+#   messages the tests expected and nothing is left in the queue
+e2e_sink_check() {
+    sleep 0.5
+    if [ "$(harness_sink_count)" -eq "$accepted" ] && [ "$(harness_queue_count)" -eq 0 ]; then
+        ok "smtp-sink holds exactly the $accepted accepted messages; the queue is empty"
+    else
+        nok "smtp-sink holds exactly the accepted messages" \
+            "sink $(harness_sink_count), expected $accepted; queue $(harness_queue_count)"
+    fi
+}
+
+# e2e_finish PLAN NAME - every planned case ran; print the run time; the exit status
+e2e_finish() {
+    [ "$n" -eq "$1" ] || nok "ran all $1 cases (ran $n)"
+    echo "# $2 run time: $(($(date +%s) - T0)) s"
+    [ "$failed" -eq 0 ]
+}
